@@ -46,7 +46,7 @@ def _requirements_digest() -> str:
 
 def setup() -> None:
     """Create .venv and install the pinned requirements, once per change of the pins."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under any python3
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not VENV_PY.exists():
         _say("creating .venv")

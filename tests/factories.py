@@ -7,7 +7,7 @@ connection) and returns its id, so a test reads as the story it checks.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -80,7 +80,7 @@ class WebElectFactory:
     def note(self, voter_id: int, body: str, *, created_at: datetime | None = None,
              created_by: int | None = None, source: str = "webelect") -> int:
         return self._insert("notes", {
-            "voter_id": voter_id, "body": body, "created_at": created_at or datetime.now(timezone.utc),
+            "voter_id": voter_id, "body": body, "created_at": created_at or datetime.now(UTC),
             "created_by": created_by, "source": source,
         })
 
