@@ -1,0 +1,97 @@
+"""Step 1: pull every page of changes from the saved cursor into the inbox, in one transaction.
+
+Pages are staged with COPY into a temporary table as they arrive (memory stays flat), then
+added to ``sidekick_change_inbox`` with ``ON CONFLICT DO NOTHING`` — the first delivery of a
+change id wins, later ones are counted as duplicates. The last page's ``next_cursor`` is
+saved as the run's pending cursor; the campaign's saved cursor is NOT moved here (only the
+merge moves it, together with the effects). If the pull fails half-way nothing is kept and
+the retry starts again from the same saved cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import psycopg
+
+from webelect_sidekick import sql
+from webelect_sidekick.errors import TransientError
+from webelect_sidekick.importer import faults
+from webelect_sidekick.importer.normalize import Normalizer
+
+log = logging.getLogger(__name__)
+
+#: ``pages(from_cursor)`` -> the change pages ({changes, next_cursor, has_more}) from that cursor.
+PageSource = Callable[[str | None], Iterable[dict]]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    pages: int
+    delivered: int
+    new_changes: int
+    duplicates: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_page(page: object, label: str) -> tuple[list, str]:
+    if (
+        not isinstance(page, dict)
+        or not isinstance(page.get("changes"), list)
+        or not isinstance(page.get("next_cursor"), str)
+        or not page["next_cursor"]
+    ):
+        raise TransientError(
+            f"Sidekick answered the changes request of {label} with a page that is not "
+            "{changes: [...], next_cursor: \"...\", has_more: ...}; nothing was imported — "
+            "if this keeps happening, Sidekick's changes feed is broken: contact Sidekick support."
+        )
+    return page["changes"], page["next_cursor"]
+
+
+def pull_into_inbox(conn: psycopg.Connection, campaign_id: int, run_id: str, pages: PageSource, *,
+                    label: str) -> PullResult:
+    """Run the whole pull in one transaction on ``conn``; the run row must exist."""
+    started = time.monotonic()
+    params = {"campaign_id": campaign_id, "run_id": run_id}
+    normalizer = Normalizer()
+    with conn.transaction():
+        conn.execute(sql.load("sidekick_import/lock_campaign.sql"), params)
+        conn.execute(sql.load("sidekick_import/cursor_ensure.sql"), params)
+        from_cursor = conn.execute(sql.load("sidekick_import/cursor_get.sql"), params).fetchone()[0]
+        conn.execute(sql.load("sidekick_import/pull_stage.sql"))
+        copy_sql = sql.load("sidekick_import/pull_copy.sql")
+        page_count = 0
+        pending_cursor = None
+        with conn.cursor() as cur:
+            for page in pages(from_cursor):
+                changes, pending_cursor = _check_page(page, label)
+                page_count += 1
+                if changes:
+                    with cur.copy(copy_sql) as copy:
+                        for change in changes:
+                            copy.write_row(normalizer.row(change))
+                if page_count == 1:
+                    faults.checkpoint("pull:mid_pages", campaign_id)
+        if pending_cursor is None:
+            raise TransientError(f"Sidekick sent no page of changes for {label}; nothing was imported.")
+        delivered, inserted, already = conn.execute(sql.load("sidekick_import/pull_insert.sql"), params).fetchone()
+        new_changes = inserted + already
+        result = PullResult(
+            pages=page_count, delivered=delivered, new_changes=new_changes,
+            duplicates=delivered - new_changes, seconds=round(time.monotonic() - started, 3),
+        )
+        conn.execute(sql.load("sidekick_import/pull_done.sql"), {
+            **params, "from_cursor": from_cursor, "pending_cursor": pending_cursor, "pages": result.pages,
+            "delivered": result.delivered, "new_changes": result.new_changes, "duplicates": result.duplicates,
+            "seconds": result.seconds,
+        })
+    log.info("%s: pulled %d changes in %d pages (%d new, %d duplicates skipped) in %.1f s.",
+             label, result.delivered, result.pages, result.new_changes, result.duplicates, result.seconds)
+    return result
