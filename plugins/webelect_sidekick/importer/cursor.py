@@ -55,6 +55,7 @@ def _main(argv: list[str] | None = None) -> int:
 
     try:
         conn = db.connect()
+        conn.autocommit = True  # the reset below is its own explicit transaction
         try:
             apply_migrations(conn)
             campaign = load_campaign(conn, args.campaign)

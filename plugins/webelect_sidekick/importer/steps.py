@@ -81,7 +81,7 @@ def _sidekick_pages(campaign: Campaign) -> PageSource:
     def pages(from_cursor: str | None):
         from webelect_sidekick.sidekick.hook import SidekickHook
 
-        hook = SidekickHook(campaign_label=campaign.label)
+        hook = SidekickHook(campaign_label=campaign.label, campaign_id=campaign.id)
         # The token is read at the moment of use and lives only in this call.
         return hook.iter_change_pages(sidekick_token(campaign.id), from_cursor, limit=settings.page_size())
 
