@@ -78,3 +78,24 @@ TABLES = {
 
 def snapshot(webelect) -> dict[str, list[tuple]]:
     return {name: webelect.rows(query) for name, query in TABLES.items()}
+
+
+LOGICAL = {
+    "tags": "select t.name, p.name, t.sidekick_name from webelect.tags t"
+            " left join webelect.tags p on p.id = t.parent_id order by t.name",
+    "users": "select email, first_name, last_name, level, expires_at = created_at, created_via"
+             " from webelect.users order by lower(email)",
+    "voter_tags": "select vt.voter_id, t.name, u.email from webelect.voter_tags vt join webelect.tags t on t.id = vt.tag_id"
+                  " left join webelect.users u on u.id = vt.created_by order by 1, 2",
+    "notes": "select n.voter_id, n.body, n.created_at, n.source, n.external_id, u.email from webelect.notes n"
+             " left join webelect.users u on u.id = n.created_by order by n.external_id",
+    "phones": "select p.voter_id, p.number, p.phone_type, p.source, p.rank_score, u.email from webelect.phones p"
+              " left join webelect.users u on u.id = p.created_by order by 1, 2",
+    "emails": "select e.voter_id, e.address, e.source, e.rank_score, u.email from webelect.emails e"
+              " left join webelect.users u on u.id = e.created_by order by 1, 2",
+}
+
+
+def logical_snapshot(webelect) -> dict[str, list[tuple]]:
+    """Every row the import may write, with tags and users by name (ids depend on the order of creation)."""
+    return {name: webelect.rows(query) for name, query in LOGICAL.items()}
