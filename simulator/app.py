@@ -73,8 +73,11 @@ class Gate:
                 if fault.status is not None:
                     await self._drain(receive)
                     headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
-                    exc = ApiError(fault.status, "injected_fault", f"injected fault {fault.id}", headers)
-                    await _error(exc)(scope, receive, send_logged)
+                    if fault.body is not None:  # e.g. a proxy's HTML page instead of Sidekick's JSON
+                        answer = Response(fault.body.encode(), fault.status, headers, media_type=fault.content_type)
+                    else:
+                        answer = _error(ApiError(fault.status, "injected_fault", f"injected fault {fault.id}", headers))
+                    await answer(scope, receive, send_logged)
                     return
             auth = dict(scope["headers"]).get(b"authorization")
             try:

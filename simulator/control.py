@@ -154,15 +154,17 @@ class SimulatorControl:
     # ------------------------------------------------------------------ faults
 
     def add_fault(self, method: str = "*", path: str = ".*", *, status: int | None = None, count: int = 1,
-                  retry_after: int | float | str | None = None, drop: bool = False, delay: float = 0.0) -> dict:  # fmt: skip
+                  retry_after: int | float | str | None = None, drop: bool = False, delay: float = 0.0,
+                  body: str | None = None, content_type: str | None = None) -> dict:  # fmt: skip
         """Fail the next ``count`` ``/v1`` requests matching ``method`` and the ``path`` regex.
 
-        ``status`` answers with that code (and ``Retry-After`` if given); ``drop`` closes the
-        socket without an answer; ``delay`` waits first (alone: a slow answer, for timeouts).
+        ``status`` answers with that code (and ``Retry-After`` if given), with the contract's error
+        JSON or, when ``body`` is given, that raw text (``content_type``, default text/html);
+        ``drop`` closes the socket without an answer; ``delay`` waits first (alone: a slow answer).
         """
-        body = {"method": method, "path": path, "status": status, "count": count, "retry_after": retry_after,
-                "drop": drop, "delay": delay}  # fmt: skip
-        return self._call("POST", "/faults", json=body)
+        spec = {"method": method, "path": path, "status": status, "count": count, "retry_after": retry_after,
+                "drop": drop, "delay": delay, "body": body, "content_type": content_type}  # fmt: skip
+        return self._call("POST", "/faults", json=spec)
 
     def faults(self) -> list[dict]:
         return self._call("GET", "/faults")["faults"]

@@ -64,11 +64,14 @@ class Fault:
     retry_after: str | None
     drop: bool
     delay: float
+    body: str | None = None
+    content_type: str = "text/html"
 
     def as_json(self) -> dict:
         return {
             "id": self.id, "method": self.method, "path": self.path.pattern, "remaining": self.remaining,
             "status": self.status, "retry_after": self.retry_after, "drop": self.drop, "delay": self.delay,
+            "body": self.body, "content_type": self.content_type,
         }  # fmt: skip
 
 
@@ -170,6 +173,8 @@ class Sidekick:
                 retry_after=None if retry_after is None else str(retry_after),
                 drop=drop,
                 delay=delay,
+                body=None if spec.get("body") is None else str(spec["body"]),
+                content_type=str(spec.get("content_type") or "text/html"),
             )
             self._faults.append(fault)
         return fault

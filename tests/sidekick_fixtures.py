@@ -125,3 +125,36 @@ def sidekick(sidekick_server: SimulatorProcess, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def sidekick_account(sidekick: SimulatorProcess) -> SimAccount:
     return sidekick.register()
+
+
+# --------------------------------------------------------------------------- record helpers
+
+
+def voter_record(i: int, **overrides) -> dict:
+    """A valid voter record as the contract shows it; ``overrides`` replace keys (``None`` values included)."""
+    record = {
+        "webelect_voter_id": i, "sos_voter_id": f"OH{i:010d}", "rnc_reg_id": None, "targeted": True,
+        "household_id": 1000 + i // 2, "first_name": "Ana", "middle_name": None, "last_name": "Ruiz",
+        "suffix": None, "birth_date": "1980-04-02", "gender": "F", "party": "REP", "registration_date": "2012-10-01",
+        "voter_status": "active", "precinct": "FRA-07",
+        "address": {"line1": f"{i} Elm St", "unit": None, "city": "Columbus", "state": "OH", "zip5": "43215"},
+        "tags": ["Walk 12/04", "Yard Sign"],
+        "notes": [{"body": "Asked about early voting", "created_at": "2026-11-30T15:04:05Z",
+                   "author_email": "jo@example.org"}],
+        "phones": [{"number": f"+1614555{i % 10000:04d}", "type": "cell", "rank": 90}],
+        "emails": [{"address": f"voter{i}@example.org", "rank": 90}],
+    }  # fmt: skip
+    record.update(overrides)
+    return record
+
+
+def ndjson_lines(records: list[dict]) -> list[bytes]:
+    import orjson
+
+    return [orjson.dumps(r) + b"\n" for r in records]
+
+
+def gzip_ndjson(records: list[dict]) -> bytes:
+    import zlib
+
+    return zlib.compress(b"".join(ndjson_lines(records)), 1, wbits=31)
