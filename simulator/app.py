@@ -55,13 +55,15 @@ class Gate:
         started = time.perf_counter()
         method, path = scope["method"], scope["path"]
         status = [0]
-        account_id = None
 
         async def send_logged(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
 
+        auth = dict(scope["headers"]).get(b"authorization")
+        authorization = auth.decode("latin-1") if auth else None
+        account_id = self.service.identify(authorization)
         try:
             fault = self.service.take_fault(method, path)
             if fault is not None:
@@ -79,10 +81,8 @@ class Gate:
                         answer = _error(ApiError(fault.status, "injected_fault", f"injected fault {fault.id}", headers))
                     await answer(scope, receive, send_logged)
                     return
-            auth = dict(scope["headers"]).get(b"authorization")
             try:
-                account = self.service.authenticate(auth.decode("latin-1") if auth else None)
-                account_id = account.id
+                account = self.service.authenticate(authorization)
                 self.service.rate_limit(account.id)
             except ApiError as exc:
                 await self._drain(receive)

@@ -112,7 +112,14 @@ class Sidekick:
 
     # ================================================================== auth, limits, faults
 
-    def authenticate(self, authorization: str | None) -> Account:
+    def identify(self, authorization: str | None) -> int | None:
+        """The account a request claims to be from, for the request log only (no checks)."""
+        try:
+            return self.authenticate(authorization, check_enabled=False).id
+        except ApiError:
+            return None
+
+    def authenticate(self, authorization: str | None, check_enabled: bool = True) -> Account:
         """401 for a missing or unknown bearer token, 403 when the account turned the integration off."""
         if not authorization:
             raise ApiError(401, "missing_token", "the Authorization: Bearer <token> header is missing")
@@ -129,7 +136,7 @@ class Sidekick:
             account = Account(row[0], row[1], bool(row[2]))
             with self._mem_lock:
                 self._accounts[digest] = account
-        if not account.enabled:
+        if check_enabled and not account.enabled:
             raise ApiError(
                 403, "integration_disabled", f"the webElect integration is turned off for account '{account.name}'"
             )
