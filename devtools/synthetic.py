@@ -15,7 +15,7 @@ Command line (the URL is used as given: a superuser URL standing in for webElect
         [--voters N] [--seed S] [--campaigns K] [--campaign-name NAME] \\
         [--query-size N ...] [--benchmark] [--reset] [--json]
 
-``--voters`` is per campaign (default 2,000). It prints a summary line with the row
+``--voters`` is per campaign (default 2,000; with ``--benchmark`` 1,500,000 for the first). It prints a summary line with the row
 counts and the seconds taken; ``--json`` also prints the full result (below) as JSON.
 
 Python API::
@@ -27,6 +27,7 @@ Python API::
     result["campaigns"][0]["queries"]       # [{'id', 'name', 'kind', 'size'}, ...]
     result["campaigns"][0]["query_ids"]     # {'everyone_active': id, 'half_sample': id, ...}
     result["counts"]                        # rows loaded per table (all campaigns)
+    result["benchmark_query_id"]            # only with benchmark=True: the 1,000,000-voter query
     result["seconds"]
 
 Parameters of ``generate``:
@@ -44,13 +45,16 @@ Parameters of ``generate``:
   campaign. Default ``"Synthetic Campaign <id>"``. The admin's email is
   ``admin@<slug-of-the-name>.example.org``.
 - ``query_sizes`` -- extra saved queries of exactly N targeted (non-purged) voters each,
-  drawn at random from the whole campaign, so they split households and leave
-  housemates outside the query. A sequence applies to every campaign; a mapping
+  chosen to split households: every household keeps one random member in the query
+  while there is room, and the voters left out are drawn from the other members, so
+  (nearly) every non-purged voter outside the query is the housemate of a targeted one. A sequence applies to every campaign; a mapping
   ``{campaign_index: [sizes]}`` (0-based) to the campaigns it names. A size larger than
   the campaign's non-purged voters is a ``ValueError``.
 - ``benchmark=True`` -- the export benchmark's preset: the first campaign gets
-  1,500,000 voters (unless ``voters`` says otherwise) and a query of exactly 1,000,000
-  targeted voters (kind ``'sample'``), which brings roughly 0.45M housemates along.
+  1,500,000 voters (unless ``voters`` says otherwise; further campaigns get 2,000) and a
+  query of exactly 1,000,000 targeted voters (kind ``'sample'``, id in
+  ``campaigns[0]["sample_query_ids"]``), which brings ~0.48M housemates along
+  (the 1,485,000 non-purged voters minus the query, less the ~2 % without a household).
 - ``reset=True`` -- first truncate every webElect table and the package's ``sidekick_``
   tables (not ``sidekick_schema_migrations``) and restart their identities. Destructive,
   so never the default: without it a run only *adds* campaigns, with ids after
@@ -812,7 +816,7 @@ def _campaign_tables(plan: CampaignPlan, seed: int, next_id: dict[str, int]) -> 
             raise ValueError(f"Campaign {cid} has {len(eligible):,} non-purged voters: it cannot hold a query of "
                              f"{size:,} targeted voters; ask for more voters.")
         queries.append(("sample", f"Sample of {size:,} voters (splits households)",
-                        np.sort(rng.choice(eligible, size=size, replace=False))))
+                        _splitting_sample(rng, eligible, hh_of, size)))
     q_ids = take_ids("target_queries", len(queries))
     yield "target_queries", table({
         "id": q_ids, "campaign_id": np.full(len(q_ids), cid), "name": [q[1] for q in queries],
@@ -825,6 +829,29 @@ def _campaign_tables(plan: CampaignPlan, seed: int, next_id: dict[str, int]) -> 
     info["sample_query_ids"] = [q["id"] for q in info["queries"] if q["kind"] == "sample"]
     for qid, (_kind, _name, members) in zip(q_ids, queries, strict=True):
         yield "target_query_voters", table({"query_id": np.full(len(members), qid), "voter_id": voter_ids[members]})
+
+
+def _splitting_sample(rng: np.random.Generator, eligible: np.ndarray, hh_of: np.ndarray, size: int) -> np.ndarray:
+    """``size`` of the ``eligible`` voters, chosen so that the ones left out have a targeted housemate.
+
+    Each household keeps one random eligible member (its anchor) in the query while there is
+    room; the voters left out are drawn at random from the other members, so as many as
+    possible come along to Sidekick as housemates. Returns sorted voter indexes.
+    """
+    leave_out = len(eligible) - size
+    homed = eligible[hh_of[eligible] >= 0]
+    order = np.lexsort((rng.random(len(homed)), hh_of[homed]))
+    homed = homed[order]
+    hh = hh_of[homed]
+    first = np.ones(len(homed), dtype=bool)
+    first[1:] = hh[1:] != hh[:-1]
+    candidates = homed[~first]  # every eligible member of a household but its anchor
+    if leave_out <= len(candidates):
+        out = rng.choice(candidates, size=leave_out, replace=False)
+    else:  # not enough housemates to go round: leave out others too
+        rest = np.setdiff1d(eligible, candidates)
+        out = np.concatenate([candidates, rng.choice(rest, size=leave_out - len(candidates), replace=False)])
+    return np.setdiff1d(eligible, out)
 
 
 def _phone_numbers(rng: np.random.Generator, k: int, area_codes: Sequence[int]) -> np.ndarray:
@@ -889,8 +916,10 @@ def _bump_sequences(conn: psycopg.Connection) -> None:
 
 def _plans(voters, campaigns, campaign_name, query_sizes, benchmark, first_id: int) -> list[CampaignPlan]:
     if voters is None:
-        voters = BENCHMARK_VOTERS if benchmark else DEFAULT_VOTERS
-    if isinstance(voters, int):
+        count = campaigns or 1
+        # The benchmark's big campaign is the first; any others are there to prove isolation.
+        sizes = [BENCHMARK_VOTERS if benchmark and i == 0 else DEFAULT_VOTERS for i in range(count)]
+    elif isinstance(voters, int):
         count = campaigns or 1
         sizes = [voters] * count
     else:
@@ -1007,7 +1036,7 @@ def _generate(conn, voters, seed, campaigns, campaign_name, query_sizes, benchma
             conn.execute(sql.SQL("analyze {}").format(
                 sql.SQL(", ").join(sql.Identifier("webelect", t) for t in TABLES)))
     infos = [p.info for p in plans]
-    return {
+    result = {
         "seed": seed,
         "campaigns": infos,
         "campaign_ids": [i["id"] for i in infos],
@@ -1016,6 +1045,9 @@ def _generate(conn, voters, seed, campaigns, campaign_name, query_sizes, benchma
         "fk_checks": "bulk" if bulk else "row",
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if benchmark:
+        result["benchmark_query_id"] = infos[0]["sample_query_ids"][-1]
+    return result
 
 
 def _skip_row_fk_checks(conn: psycopg.Connection) -> bool:
@@ -1076,7 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-size", type=int, action="append", default=[],
                         help="also save a query of exactly N targeted voters (repeatable)")
     parser.add_argument("--benchmark", action="store_true",
-                        help="1,500,000 voters (unless --voters) and a 1,000,000-voter query in the first campaign")
+                        help="first campaign: 1,500,000 voters (unless --voters) and a 1,000,000-voter query")
     parser.add_argument("--reset", action="store_true",
                         help="truncate all webElect and sidekick_ data first (otherwise campaigns are added)")
     parser.add_argument("--row-fk-checks", action="store_true",

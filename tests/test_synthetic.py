@@ -204,6 +204,10 @@ def test_queries_users_and_tags(webelect):
             " where q.query_id = %s and not exists (select from webelect.target_query_voters q2"
             " where q2.query_id = q.query_id and q2.voter_id = o.id)", (queries[kind]["id"],))
         assert housemates > 100, kind
+        if kind == "sample":  # every voter left out (who has a household) comes along as a housemate
+            homeless = webelect.scalar("select count(*) from webelect.voters where campaign_id = %s"
+                                       " and status <> 'purged' and household_id is null", (cid,))
+            assert active - 1_500 - homeless <= housemates <= active - 1_500
 
     tags = dict(webelect.rows("select name, sidekick_name from webelect.tags where campaign_id = %s", (cid,)))
     assert tags["Yard Sign"] == "Yard Sign Request" and tags["Education"] is None
@@ -213,6 +217,20 @@ def test_queries_users_and_tags(webelect):
     assert webelect.scalar("select count(*) from webelect.tags where parent_id is null and name = 'Sidekick'") == 1
     assert webelect.scalar("select count(*) from webelect.voter_tags") > 1_000
     assert webelect.scalar("select count(*) from webelect.group_members") > 300
+
+
+def test_benchmark_preset(webelect, monkeypatch):
+    # The real preset is 1,500,000 voters and a 1,000,000-voter query; the plumbing is the same at 1/500.
+    monkeypatch.setattr(synthetic, "BENCHMARK_VOTERS", 3_000)
+    monkeypatch.setattr(synthetic, "BENCHMARK_QUERY_SIZE", 2_000)
+    result = synthetic.generate(webelect.admin, benchmark=True, campaigns=2)
+    big, small = result["campaigns"]
+    assert (big["voters"], small["voters"]) == (3_000, synthetic.DEFAULT_VOTERS)
+    (sample,) = [q for q in big["queries"] if q["kind"] == "sample"]
+    assert sample["id"] == result["benchmark_query_id"] and sample["size"] == 2_000
+    assert webelect.scalar("select count(*) from webelect.target_query_voters where query_id = %s",
+                           (sample["id"],)) == 2_000
+    assert not [q for q in small["queries"] if q["kind"] == "sample"]
 
 
 def test_too_large_query_leaves_nothing_behind(webelect):
