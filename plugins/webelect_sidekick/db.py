@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from airflow.exceptions import AirflowNotFoundException
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from webelect_sidekick.config import WEBELECT_CONN_ID
 from webelect_sidekick.errors import TransientError, UserFacingError

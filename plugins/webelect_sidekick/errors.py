@@ -8,7 +8,7 @@ retrying: retrying cannot fix a missing query or a revoked token.
 
 from __future__ import annotations
 
-from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class UserFacingError(AirflowFailException):
