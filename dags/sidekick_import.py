@@ -64,10 +64,12 @@ from airflow.sdk import CronTriggerTimetable, Param, chain, dag, get_current_con
 
 from webelect_sidekick.importer import settings, steps
 
+# The UI names each mapped task by its campaign ("campaign 12") instead of a bare map index.
 _MAP_INDEX = "campaign {{ campaign_id_for_map_index }}"
 
 
 def _run(campaign_id: int) -> str:
+    """The run id, after labelling the mapped task with its campaign."""
     context = get_current_context()
     context["campaign_id_for_map_index"] = campaign_id
     return context["run_id"]
