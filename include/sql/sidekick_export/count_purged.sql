@@ -1,0 +1,6 @@
+-- The query's purged voters of its campaign: counted as skipped, never sent (rule 2).
+select count(*)
+from webelect.target_query_voters tq
+join webelect.voters v on v.id = tq.voter_id and v.campaign_id = %(campaign_id)s
+where tq.query_id = %(query_id)s
+  and v.status = 'purged'

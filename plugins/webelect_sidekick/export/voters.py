@@ -1,0 +1,67 @@
+"""Which voters an export sends: the query's targeted voters and their housemates (rule 2).
+
+One set-based statement (``include/sql/sidekick_export/select_voters.sql``) decides it in
+PostgreSQL; the answer is small (two integers per voter) and goes to the run folder as
+Parquet, ordered by voter id, for the steps that follow.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from webelect_sidekick import sql
+
+SCHEMA = pa.schema([("voter_id", pa.int64()), ("targeted", pa.bool_())])
+
+#: Settings for the one big statement: room for its hashes and sort, no JIT compile.
+SESSION_SETTINGS = ("set local work_mem = '256MB'", "set local jit = off")
+
+
+@dataclass(frozen=True)
+class Selection:
+    voters: pa.Table  # voter_id (ascending), targeted
+    skipped_purged: int
+
+    @property
+    def targeted(self) -> int:
+        return int(np.count_nonzero(self.voters.column("targeted").to_numpy(zero_copy_only=False)))
+
+    @property
+    def housemates(self) -> int:
+        return self.voters.num_rows - self.targeted
+
+
+def select_voters(conn: psycopg.Connection, *, campaign_id: int, query_id: int) -> Selection:
+    """The voters to send, in one consistent snapshot (a repeatable-read, read-only transaction)."""
+    params = {"campaign_id": campaign_id, "query_id": query_id}
+    statement = f"copy ({sql.load('sidekick_export/select_voters.sql').rstrip().rstrip(';')}) to stdout (format csv)"
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+    out = io.BytesIO()
+    with conn.transaction():
+        for setting in SESSION_SETTINGS:
+            conn.execute(setting)
+        with conn.cursor() as cur, cur.copy(statement, params) as copy:
+            for block in copy:
+                out.write(block)
+        skipped = conn.execute(sql.load("sidekick_export/count_purged.sql"), params).fetchone()[0]
+    return Selection(_parse(out.getvalue()), int(skipped))
+
+
+def _parse(data: bytes) -> pa.Table:
+    if not data:
+        return SCHEMA.empty_table()
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(column_names=["voter_id", "targeted"]),
+        convert_options=pa_csv.ConvertOptions(column_types={"voter_id": pa.int64(), "targeted": pa.int8()}),
+    ).combine_chunks()
+    targeted = table.column("targeted").to_numpy() == 1
+    return pa.table({"voter_id": table.column("voter_id").combine_chunks(), "targeted": pa.array(targeted)},
+                    schema=SCHEMA)  # fmt: skip
