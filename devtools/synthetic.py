@@ -53,8 +53,8 @@ Parameters of ``generate``:
 - ``benchmark=True`` -- the export benchmark's preset: the first campaign gets
   1,500,000 voters (unless ``voters`` says otherwise; further campaigns get 2,000) and a
   query of exactly 1,000,000 targeted voters (kind ``'sample'``, id in
-  ``campaigns[0]["sample_query_ids"]``), which brings ~0.48M housemates along
-  (the 1,485,000 non-purged voters minus the query, less the ~2 % without a household).
+  ``campaigns[0]["sample_query_ids"]`` and ``result["benchmark_query_id"]``), which brings
+  485,000 housemates along (all of the 1,485,000 non-purged voters outside the query).
 - ``reset=True`` -- first truncate every webElect table and the package's ``sidekick_``
   tables (not ``sidekick_schema_migrations``) and restart their identities. Destructive,
   so never the default: without it a run only *adds* campaigns, with ids after
@@ -1028,13 +1028,17 @@ def _generate(conn, voters, seed, campaigns, campaign_name, query_sizes, benchma
                 except queue.Empty:
                     pass
             producer.join()
+        t0 = time.perf_counter()
         if bulk:
             conn.execute("set local session_replication_role = origin")
             _validate_foreign_keys(conn)
+            log.debug("foreign keys validated in %.2f s", time.perf_counter() - t0)
         _bump_sequences(conn)
         if analyze:
+            t0 = time.perf_counter()
             conn.execute(sql.SQL("analyze {}").format(
                 sql.SQL(", ").join(sql.Identifier("webelect", t) for t in TABLES)))
+            log.debug("analyzed in %.2f s", time.perf_counter() - t0)
     infos = [p.info for p in plans]
     result = {
         "seed": seed,
