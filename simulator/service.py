@@ -243,9 +243,10 @@ class Sidekick:
         if known is not None:
             return 200, known
         try:
-            _, count = records.check_body(body)
+            count, digest = records.read_part(body)
         except BodyError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
+        digest_blob = orjson.dumps({"valid": digest.valid, "rejected": digest.rejected})
         now = utc()
         with self.store.tx() as db:
             row = db.execute(
@@ -270,9 +271,9 @@ class Sidekick:
                         raise ApiError(409, "part_conflict", f"part {part_number} is already stored with other bytes")
                     return 200, self._part_json(upload_key, part_number, stored[1], sha)
             db.execute(
-                "insert into parts (upload_id, part_number, records, sha256, size, body, received_at)"
-                " values (?, ?, ?, ?, ?, ?, ?)",
-                (upload_id, part_number, count, sha, len(body), body, now),
+                "insert into parts (upload_id, part_number, records, sha256, size, body, digest, received_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (upload_id, part_number, count, sha, len(body), body, digest_blob, now),
             )
             db.execute("update uploads set updated_at = ? where id = ?", (now, upload_id))
         self.wake.set()
@@ -504,14 +505,6 @@ class Sidekick:
                     " where id = ? and status = 'In Progress'",
                     (valid, utc(), upload_id),
                 )
-        pending = self.store.one(
-            "select p.upload_id, p.part_number from parts p join uploads u on u.id = p.upload_id"
-            " where p.digest is null and u.status in ('Receiving', 'Docked for Loading')"
-            " order by p.upload_id, p.part_number limit 1"
-        )
-        if pending:
-            self._digest(*pending)
-            return True
         return False
 
     def _digest(self, upload_id: int, part_number: int) -> Digest:
@@ -521,7 +514,7 @@ class Sidekick:
         if row[1] is not None:
             data = orjson.loads(row[1])
             return Digest(valid=data["valid"], rejected=data["rejected"])
-        digest = records.digest_part(records.gunzip(row[0]))
+        _, digest = records.read_part(row[0])  # parts stored before digests were kept at PUT
         with self.store.tx() as db:
             db.execute(
                 "update parts set digest = ? where upload_id = ? and part_number = ?",
