@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,18 @@ MISSING_OCCURRED_AT = "missing_occurred_at"
 MISSING_USER = "missing_user"
 
 _MAX_RAW = 254  # longer phone/email input is not a phone or an email
+_PLAIN_PHONE = re.compile(r"\s*\+?[\d\s().\-]+\Z")
+_NON_DIGITS = re.compile(r"\D")
+# A dot-atom local part of RFC 5322 "atext" in ASCII: what email-validator accepts unquoted.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+
+
+def _valid_email(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str | None:
@@ -70,25 +83,44 @@ class Normalizer:
         self.region = region
         self._phones: dict[str, str | None] = {}
         self._emails: dict[str, str | None] = {}
+        self._domains: dict[str, bool] = {}
         self._times: dict[str, datetime | None] = {}
 
     # --- distinct-value normalisers -------------------------------------------------
     def phone(self, raw: str) -> str | None:
-        """E.164 for a valid number, else None. Each distinct input is parsed once."""
+        """E.164 for a valid number, else None. Each distinct input is parsed once.
+
+        Inputs made only of digits, spaces, ``( ) . -`` and a leading ``+`` mean the same
+        number as their digits (with the ``+``), so "(614) 555-0123" and "614.555.0123" share
+        one parse; anything else (letters, extensions) is parsed as typed.
+        """
         try:
             return self._phones[raw]
         except KeyError:
             pass
-        result = None
-        if len(raw) <= _MAX_RAW:
+        key = raw
+        if _PLAIN_PHONE.match(raw):
+            key = ("+" if raw.lstrip().startswith("+") else "") + _NON_DIGITS.sub("", raw)
             try:
-                number = phonenumbers.parse(raw, self.region)
-            except phonenumbers.NumberParseException:
-                number = None
-            if number is not None and phonenumbers.is_valid_number(number):
-                result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                result = self._phones[key]
+            except KeyError:
+                result = self._parse_phone(key)
+                self._phones[key] = result
+        else:
+            result = self._parse_phone(raw)
         self._phones[raw] = result
         return result
+
+    def _parse_phone(self, raw: str) -> str | None:
+        if len(raw) > _MAX_RAW:
+            return None
+        try:
+            number = phonenumbers.parse(raw, self.region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(number):
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def email(self, raw: str) -> str | None:
         """The trimmed address when its syntax is valid, else None. Each distinct input is checked once."""
@@ -99,13 +131,23 @@ class Normalizer:
         trimmed = raw.strip()
         result = None
         if trimmed and len(trimmed) <= _MAX_RAW:
-            try:
-                validate_email(trimmed, check_deliverability=False)
-                result = trimmed
-            except EmailNotValidError:
-                result = None
+            local, at, domain = trimmed.rpartition("@")
+            if at and len(local) <= 64 and _PLAIN_LOCAL.match(local) and domain.isascii():
+                # The common case: a plain ASCII local part, so only the domain needs the
+                # library's checks, and a night has few distinct domains: check each once.
+                valid = self._domain(domain.lower())
+            else:
+                valid = _valid_email(trimmed)
+            result = trimmed if valid else None
         self._emails[raw] = result
         return result
+
+    def _domain(self, domain: str) -> bool:
+        try:
+            return self._domains[domain]
+        except KeyError:
+            valid = self._domains[domain] = _valid_email(f"x@{domain}")
+            return valid
 
     def timestamp(self, raw: Any) -> datetime | None:
         if not isinstance(raw, str):

@@ -11,8 +11,10 @@ the retry starts again from the same saved cursor.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import psycopg
@@ -55,6 +57,58 @@ def _check_page(page: object, label: str) -> tuple[list, str]:
     return page["changes"], page["next_cursor"]
 
 
+_DONE = object()
+
+
+def prefetch(pages: Iterable[dict], depth: int = 2) -> Iterator[dict]:
+    """Iterate ``pages`` in a background thread, ``depth`` pages ahead.
+
+    Fetching the next page (network, JSON) then overlaps normalising and COPYing this one,
+    so a long pull costs about max(fetch, process) rather than their sum. An error in the
+    fetching thread is raised here; leaving early stops the thread after its current page.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        box.put(page, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="sidekick-pull-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get(timeout=0.2)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
 def pull_into_inbox(conn: psycopg.Connection, campaign_id: int, run_id: str, pages: PageSource, *,
                     label: str) -> PullResult:
     """Run the whole pull in one transaction on ``conn``; the run row must exist."""
@@ -70,7 +124,7 @@ def pull_into_inbox(conn: psycopg.Connection, campaign_id: int, run_id: str, pag
         page_count = 0
         pending_cursor = None
         with conn.cursor() as cur:
-            for page in pages(from_cursor):
+            for page in prefetch(pages(from_cursor)):
                 changes, pending_cursor = _check_page(page, label)
                 page_count += 1
                 if changes:

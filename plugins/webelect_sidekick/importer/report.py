@@ -82,8 +82,8 @@ def save_report(conn: psycopg.Connection, campaign_id: int, run_id: str, report:
     return report
 
 
-def log_report(report: dict) -> None:
-    """The report in the task log: counts only."""
+def format_report(report: dict) -> str:
+    """The report as text for the log and the demo: counts only."""
     lines = [
         f"Sidekick import report for {report['campaign']} (run {report['run_id']}):",
         f"  changes pulled:      {report['changes_pulled']} in {report['pages']} pages "
@@ -101,4 +101,8 @@ def log_report(report: dict) -> None:
     ]
     if report["still_unapplied"]:
         lines.append(f"  still unapplied:     {report['still_unapplied']} (pulled after this run's merge; the next night applies them)")
-    log.info("\n".join(lines))
+    return "\n".join(lines)
+
+
+def log_report(report: dict) -> None:
+    log.info("%s", format_report(report))
