@@ -233,6 +233,15 @@ def test_command_refusals_are_one_sentence_and_exit_2(webelect, world):
     assert state(webelect, world.campaign) == (False, None, None, None)
 
 
+def test_command_falls_back_to_the_airflow_connection(webelect, world, conn):
+    assert os.environ.get("AIRFLOW_CONN_WEBELECT_DB")  # conftest points it at the least-privilege role
+    token = admin.enable(conn, world.campaign, world.admin_email)
+    done = run("disable", "--campaign", str(world.campaign), "--admin-email", "admin@alpha.example.org")
+    assert done.returncode == 0, done.stderr
+    assert "now disabled" in done.stdout and token not in done.stdout + done.stderr
+    assert state(webelect, world.campaign)[:2] == (False, None)
+
+
 def test_command_says_so_when_the_database_cannot_be_reached(world):
     done = run("enable", "--campaign", "1", "--admin-email", "a@b.org",
                db_url="postgresql://nobody@127.0.0.1:1/none")

@@ -250,6 +250,10 @@ def test_second_run_adds_a_campaign_and_sequences_move_on(webelect, factory):
     lo_b, hi_b = second["campaigns"][0]["voter_id_range"]
     assert hi_a < lo_b
     assert webelect.scalar("select count(*) from webelect.voters where campaign_id = %s", (b,)) == 800
+    # Globally unique values (notes.external_id) did not collide between the runs.
+    assert webelect.scalar(
+        "select count(distinct v.campaign_id) from webelect.notes n join webelect.voters v on v.id = n.voter_id"
+        " where n.external_id is not null") == 2
 
     # webElect (here: the factory, which lets identity columns assign ids) inserts after the data.
     cid = factory.campaign("Added later")
