@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import msgspec
+import orjson
 from msgspec import Raw, Struct
 
 MAX_RECORDS = 10_000
@@ -172,12 +173,29 @@ def _classify(obj: object) -> str:
 
 @dataclass
 class Digest:
-    """A part's records as the loader sees them: what loads (with its identity) and what is rejected."""
+    """A part's records as the loader sees them: what loads (with its identity) and what is rejected.
 
-    #: [line, sos_voter_id, webelect_voter_id] for each record that passed the per-record rules.
-    valid: list[list]
+    Columnar (three parallel lists for the valid records) so that storing, reading and
+    de-duplicating 1.5M records stays in C loops.
+    """
+
+    #: line numbers, sos_voter_ids and webelect_voter_ids of the records that passed the rules.
+    lines: list[int]
+    sos: list[str]
+    wid: list[int | None]
     #: [line, sos_voter_id or None, reason] for each rejected record.
     rejected: list[list]
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"lines": self.lines, "sos": self.sos, "wid": self.wid, "rejected": self.rejected})
+
+    @classmethod
+    def loads(cls, blob: bytes) -> Digest:
+        data = orjson.loads(blob)
+        if "valid" in data:  # state files written before the columnar layout
+            rows = data["valid"]
+            return cls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], data["rejected"])
+        return cls(**data)
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -233,7 +251,9 @@ def read_part(body: bytes) -> tuple[int, Digest]:
                 voters.append(None)
             except msgspec.DecodeError as exc:
                 raise BodyError(422, "invalid_ndjson", f"line {i} is not valid JSON ({exc})") from None
-    valid: list[list] = []
+    ok_lines: list[int] = []
+    ok_sos: list[str] = []
+    ok_wid: list[int | None] = []
     rejected: list[list] = []
     for i, v in enumerate(voters, 1):
         if v is None:
@@ -243,19 +263,27 @@ def read_part(body: bytes) -> tuple[int, Digest]:
             continue
         reason = _rule(v)
         if reason is None:
-            valid.append([i, v.sos_voter_id, v.webelect_voter_id])
+            ok_lines.append(i)
+            ok_sos.append(v.sos_voter_id)
+            ok_wid.append(v.webelect_voter_id)
         else:
             rejected.append([i, v.sos_voter_id, reason])
-    return len(lines), Digest(valid=valid, rejected=rejected)
+    return len(lines), Digest(lines=ok_lines, sos=ok_sos, wid=ok_wid, rejected=rejected)
 
 
 def find_duplicates(digests: list[tuple[int, Digest]]) -> list[list]:
     """[part, line, sos_voter_id, "duplicate_voter"] for every later occurrence of a voter in the upload."""
+    all_sos = list(chain.from_iterable(d.sos for _, d in digests))
+    all_wid = list(chain.from_iterable(d.wid for _, d in digests))
+    distinct_wid = set(all_wid)
+    distinct_wid.discard(None)
+    if len(set(all_sos)) == len(all_sos) and len(distinct_wid) == len(all_wid) - all_wid.count(None):
+        return []  # the usual case, decided without a Python loop over the records
     seen_sos: set[str] = set()
     seen_wid: set[int] = set()
     duplicates: list[list] = []
     for part, digest in digests:
-        for line, sos, wid in digest.valid:
+        for line, sos, wid in zip(digest.lines, digest.sos, digest.wid, strict=True):
             if sos in seen_sos or (wid is not None and wid in seen_wid):
                 duplicates.append([part, line, sos, "duplicate_voter"])
                 continue

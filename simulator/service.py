@@ -246,7 +246,7 @@ class Sidekick:
             count, digest = records.read_part(body)
         except BodyError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
-        digest_blob = orjson.dumps({"valid": digest.valid, "rejected": digest.rejected})
+        digest_blob = digest.dumps()
         now = utc()
         with self.store.tx() as db:
             row = db.execute(
@@ -512,13 +512,12 @@ class Sidekick:
             "select body, digest from parts where upload_id = ? and part_number = ?", (upload_id, part_number)
         )
         if row[1] is not None:
-            data = orjson.loads(row[1])
-            return Digest(valid=data["valid"], rejected=data["rejected"])
+            return Digest.loads(row[1])
         _, digest = records.read_part(row[0])  # parts stored before digests were kept at PUT
         with self.store.tx() as db:
             db.execute(
                 "update parts set digest = ? where upload_id = ? and part_number = ?",
-                (orjson.dumps({"valid": digest.valid, "rejected": digest.rejected}), upload_id, part_number),
+                (digest.dumps(), upload_id, part_number),
             )
         return digest
 
@@ -541,7 +540,7 @@ class Sidekick:
         rejected = [[n, *r] for n, d in digests for r in d.rejected]
         rejected += records.find_duplicates(digests)
         rejected.sort(key=lambda r: (r[0], r[1]))
-        valid = sum(len(d.valid) for _, d in digests) - sum(1 for r in rejected if r[3] == "duplicate_voter")
+        valid = sum(len(d.sos) for _, d in digests) - sum(1 for r in rejected if r[3] == "duplicate_voter")
         load_seconds = max(self.settings["min_load_seconds"], valid / load_rate if load_rate > 0 else 0)
         with self.store.tx() as db:
             db.execute("delete from rejections where upload_id = ?", (upload_id,))
