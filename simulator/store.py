@@ -99,7 +99,7 @@ DEFAULT_SETTINGS = {
     # Loading speed: how long an upload stays "Docked for Loading", how many records per
     # second it loads while "In Progress", and the least time it stays there.
     "dock_seconds": 0.2,
-    "load_rate": 2_000_000.0,
+    "load_rate": 5_000_000.0,
     "min_load_seconds": 0.2,
 }
 

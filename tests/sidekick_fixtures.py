@@ -31,10 +31,9 @@ from pathlib import Path
 import pytest
 
 from simulator.control import SimAccount, SimulatorControl
+from simulator.store import DEFAULT_SETTINGS
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SETTINGS = {"rate_limit": 10.0, "rate_burst": 10, "dock_seconds": 0.2, "load_rate": 2_000_000.0,
-                    "min_load_seconds": 0.2}  # fmt: skip
 
 
 def free_port() -> int:
