@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import dataclasses
 import json
 import os
 import secrets
@@ -473,24 +474,21 @@ def _parse(args: list[str]) -> argparse.Namespace:
 
 
 def _seed_local(admin_url: str, home: Path, simulator_url: str, voters: int | None, reset: bool) -> dict:
-    """Create (or, unless ``reset``, reuse) the local webElect database ``webelect_local``."""
+    """Create (or, unless ``reset``, reuse) the local webElect database ``webelect_local``; return what seed() made."""
     from devtools import postgres
 
     state = home / "seed.json"
     if not reset and state.exists():
-        say("reusing webElect database webelect_local (seeded before; --reset starts over)")
+        say("reusing webElect database webelect_local and the simulator's state (--reset starts over)")
         return json.loads(state.read_text())
     from devtools.seed import seed
 
     say("building a synthetic webElect in database webelect_local")
     db_admin_url = postgres.create_database(admin_url, "webelect_local", recreate=True)
-    kwargs = {"simulator_url": simulator_url}
-    if voters:
-        kwargs["voters"] = voters
-    result = seed(db_admin_url, **kwargs)
-    data = result._asdict() if hasattr(result, "_asdict") else dict(vars(result))
-    data = json.loads(json.dumps(data, default=str))
-    state.write_text(json.dumps(data, indent=2))
+    result = seed(db_admin_url, simulator_url=simulator_url, **({"voters": voters} if voters else {}))
+    data = dataclasses.asdict(result)
+    state.write_text(json.dumps(data, indent=2, default=str))
+    state.chmod(0o600)
     return data
 
 
@@ -554,12 +552,12 @@ def _banner(airflow: LocalAirflow, sim: Simulator, seeded: dict) -> None:
         "",
         f"Airflow is ready: {airflow.base_url}   login: {airflow.username} / {airflow.password}",
         f"  DAGs: {', '.join(PACKAGE_DAGS)} (paused until you switch them on or trigger them)",
-        f"  webElect: database webelect_local ({seeded.get('app_url', '?')})",
+        "  webElect: database webelect_local (the DAGs connect as the least-privilege role)",
         f"  Sidekick simulator: {sim.url}",
     ]
-    for key in ("campaign_ids", "query_ids", "admin_emails"):
-        if key in seeded:
-            lines.append(f"  {key.replace('_', ' ')}: {seeded[key]}")
+    for campaign in seeded.get("campaigns", []):
+        lines.append(f"  campaign {campaign['id']} ({campaign['name']}), Sidekick enabled; saved queries:")
+        lines += [f"      query_id {qid}: {name}" for name, qid in campaign.get("query_ids", {}).items()]
     lines += [
         f"  logs: {airflow.home / 'logs'} (api-server.log, scheduler.log, ... and task logs)",
         "  Ctrl-C stops everything.",
