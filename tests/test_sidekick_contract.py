@@ -211,6 +211,12 @@ def test_an_answer_that_is_not_json_is_a_clear_error(sidekick, sidekick_account,
     assert requests_to(sidekick, "^/v1/uploads$", sidekick_account.id) == [200]
 
 
+def test_tag_refresh_accepts_any_2xx_body_the_contract_leaves_open(sidekick, sidekick_account, hook):
+    sidekick.control.add_fault("POST", "^/v1/tags/refresh$", status=202, body="Accepted", content_type="text/plain")
+    hook.refresh_tags(sidekick_account.token)
+    assert requests_to(sidekick, "^/v1/tags/refresh$", sidekick_account.id) == [202]
+
+
 # --------------------------------------------------------------------------- transient errors
 
 

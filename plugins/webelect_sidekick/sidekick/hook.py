@@ -338,6 +338,7 @@ class SidekickHook(HttpHook):
         headers: dict[str, str] | None = None,
         allow_404: bool = False,
         upload_key: str | None = None,
+        parse: bool = True,
     ) -> tuple[int, Any]:
         if not token or not isinstance(token, str):
             raise SidekickUnauthorized(
@@ -382,6 +383,8 @@ class SidekickHook(HttpHook):
                     time.sleep(wait)
                     continue
                 if status not in RETRYABLE_STATUSES:
+                    if not parse and 200 <= status < 300:
+                        return status, None
                     return self._answer(response, method, path, token, allow_404, upload_key)
                 problem = f"HTTP {status}"
             failures += 1
@@ -550,8 +553,8 @@ class SidekickHook(HttpHook):
         return uploads
 
     def refresh_tags(self, token: str) -> None:
-        """Press Sidekick's "Refresh Tag Cache" so new tags show in its list builders."""
-        self._request(token, "POST", "/v1/tags/refresh")
+        """Press Sidekick's "Refresh Tag Cache" so new tags show in its list builders (any 2xx body will do)."""
+        self._request(token, "POST", "/v1/tags/refresh", parse=False)
 
     def iter_change_pages(self, token: str, cursor: str | None, limit: int = 1000) -> Iterator[dict]:
         """Every page of changes from ``cursor`` on; the last page's ``next_cursor`` is the one to keep."""
