@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Sidekick simulator on http://{args.host}:{args.port} (state in {args.db})", flush=True)
     uvicorn.run(
         create_app(args.db), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=5, timeout_keep_alive=30,
     )  # fmt: skip
 
 

@@ -622,6 +622,7 @@ class Sidekick:
             rows = []
             for raw in changes:
                 change = dict(raw)
+                change.pop("seq", None)  # Sidekick assigns seq
                 age = float(change.pop("age_seconds", 0)) + float(change.pop("age_days", 0)) * 86400
                 recorded = now - (age or age_seconds)
                 seq += 1
