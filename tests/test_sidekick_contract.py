@@ -249,6 +249,18 @@ def test_a_timeout_is_retried(sidekick, sidekick_account, caplog):
     assert "no answer within 0.3 s" in caplog.text
 
 
+def test_a_part_retried_after_a_timeout_is_stored_once(sidekick, sidekick_account):
+    hook = make_hook(read_timeout=0.3)
+    records = [voter_record(i) for i in range(3)]
+    sidekick.control.add_fault("PUT", "/parts/1$", delay=1.0)
+    answer = hook.put_part(sidekick_account.token, "slow-part-key", 1, gzip_ndjson(records))
+    assert answer["records"] == 3
+    time.sleep(1.0)  # let the first, abandoned attempt finish on the server
+    assert [p["part_number"] for p in sidekick.control.parts(sidekick_account.id, "slow-part-key")] == [1]
+    assert sidekick.control.records(sidekick_account.id, "slow-part-key") == records
+    assert len(requests_to(sidekick, "slow-part-key", sidekick_account.id)) == 2
+
+
 def test_retries_are_bounded_and_end_in_a_transient_error(sidekick, sidekick_account):
     hook = make_hook(max_attempts=4)
     sidekick.control.add_fault("GET", "^/v1/uploads$", status=503, count=10)
