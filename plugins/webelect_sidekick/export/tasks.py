@@ -69,7 +69,8 @@ def select_voters(req_data: dict[str, Any]) -> dict[str, Any]:
     req = ExportRequest.from_xcom(req_data)
     conn = db.connect()
     try:
-        selection = voters.select_voters(conn, campaign_id=req.campaign_id, query_id=req.query_id)
+        selection = voters.select_voters(conn, campaign_id=req.campaign_id, query_id=req.query_id,
+                                         query_size=req.targeted)  # fmt: skip
     finally:
         conn.close()
     if selection.voters.num_rows == 0:

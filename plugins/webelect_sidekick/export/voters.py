@@ -19,8 +19,14 @@ from webelect_sidekick import sql
 
 SCHEMA = pa.schema([("voter_id", pa.int64()), ("targeted", pa.bool_())])
 
-#: Settings for the one big statement: room for its hashes and sort, no JIT compile.
-SESSION_SETTINGS = ("set local work_mem = '256MB'", "set local jit = off")
+#: Settings for the one big statement: room for its hashes and sort, no JIT compile, no
+#: parallel workers (on a small worker they compete with the export itself).
+SESSION_SETTINGS = ("set local work_mem = '256MB'", "set local jit = off",
+                    "set local max_parallel_workers_per_gather = 0")
+
+#: A query holding at least this share of all voters is selected in one pass over the
+#: campaign (select_voters_large.sql); a smaller one by index (select_voters.sql).
+LARGE_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,24 @@ class Selection:
         return self.voters.num_rows - self.targeted
 
 
-def select_voters(conn: psycopg.Connection, *, campaign_id: int, query_id: int) -> Selection:
-    """The voters to send, in one consistent snapshot (a repeatable-read, read-only transaction)."""
+def strategy(conn: psycopg.Connection, query_size: int) -> str:
+    """``"large"`` when the query holds a large share of the voters table (planner statistics), else ``"small"``."""
+    total = conn.execute("select reltuples from pg_class where oid = 'webelect.voters'::regclass").fetchone()[0]
+    return "large" if total and total > 0 and query_size >= LARGE_SHARE * total else "small"
+
+
+def select_voters(conn: psycopg.Connection, *, campaign_id: int, query_id: int, query_size: int | None = None,
+                  force: str | None = None) -> Selection:  # fmt: skip
+    """The voters to send, in one consistent snapshot (a repeatable-read, read-only transaction).
+
+    ``query_size`` (the query's targeted voters, known from the request step) picks the
+    statement; ``force`` ("small" or "large") overrides it, for tests.
+    """
     params = {"campaign_id": campaign_id, "query_id": query_id}
-    statement = f"copy ({sql.load('sidekick_export/select_voters.sql').rstrip().rstrip(';')}) to stdout (format csv)"
+    how = force or (strategy(conn, query_size) if query_size else "small")
+    name = "select_voters_large" if how == "large" else "select_voters"
+    statement = f"copy ({sql.load(f'sidekick_export/{name}.sql').rstrip().rstrip(';')}) to stdout (format csv)"
+    conn.commit()
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
     out = io.BytesIO()
