@@ -112,7 +112,7 @@ def test_a_crash_at_any_point_then_the_retry_gives_exactly_the_expected_rows(web
     assert report["rows_written"] == {"voter_tags": 2, "notes": 2, "phones": 2, "emails": 1}
     assert (report["tags_created"], report["users_created"], report["cursor_committed"]) == (1, 1, True)
     assert saved_cursor(webelect, s.c) == "pos:10"
-    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox where applied_at is null") == 0
+    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox") == 0
 
 
 def test_a_crash_inside_the_merge_leaves_nothing_and_keeps_the_cursor(webelect, factory, monkeypatch):
@@ -127,7 +127,7 @@ def test_a_crash_inside_the_merge_leaves_nothing_and_keeps_the_cursor(webelect, 
     assert logical_snapshot(webelect) == before
     assert before["notes"] == [] and before["voter_tags"] == []
     assert saved_cursor(webelect, s.c) is None
-    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox where applied_at is null") == 10
+    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox") == 10
     assert webelect.scalar("select status from webelect.sidekick_import_runs") == "failed"
 
     # A crash in the next night, before its merge, followed by a new night rather than a retry.
@@ -159,10 +159,11 @@ def test_a_third_night_without_new_changes_writes_nothing(webelect, factory):
     second = steps.run_night(s.c, "night-2", page_source=s.feed.pages)
     assert second["new_changes"] == 1 and second["rows_written"]["notes"] == 1
     rows, rejected = logical_snapshot(webelect), rejections(webelect)
-    inbox = webelect.scalar("select count(*) from webelect.sidekick_change_inbox")
+    ledger = webelect.rows("select * from webelect.sidekick_change_ledger order by change_id")
     third = steps.run_night(s.c, "night-3", page_source=s.feed.pages)
     assert logical_snapshot(webelect) == rows and rejections(webelect) == rejected
-    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox") == inbox
+    assert webelect.rows("select * from webelect.sidekick_change_ledger order by change_id") == ledger
+    assert webelect.scalar("select count(*) from webelect.sidekick_change_inbox") == 0
     assert (third["new_changes"], third["applied_total"], third["rejected_total"]) == (0, 0, 0)
     assert (third["tags_created"], third["users_created"]) == (0, 0)
 

@@ -19,10 +19,10 @@ create table if not exists webelect.sidekick_import_cursors (
     reset_by         text null
 );
 
--- Every change Sidekick delivered, once per (campaign, change id): at-least-once delivery
--- is deduplicated here, across pages, retries and nights. Raw payload kept for audit;
--- the typed columns are what the pull derived from it (trimmed tag, note body, E.164
--- phone, syntax-checked email, or the problem that makes the change unusable).
+-- Changes pulled and not yet applied: the merge moves them out (to the ledger) in the
+-- transaction that applies them, so this table only ever holds the pending work. Raw payload
+-- kept for the rejections; the typed columns are what the pull derived from it (trimmed tag,
+-- note body, E.164 phone, syntax-checked email, or the problem that makes the change unusable).
 create table if not exists webelect.sidekick_change_inbox (
     campaign_id       bigint not null,
     change_id         text not null,
@@ -38,15 +38,23 @@ create table if not exists webelect.sidekick_change_inbox (
     payload           jsonb not null,
     pulled_at         timestamptz not null default now(),
     pulled_run_id     text not null,
-    applied_at        timestamptz null,  -- set by the merge that applied (or rejected) it
-    applied_run_id    text null,
-    outcome           text null check (outcome in ('applied', 'rejected')),
     primary key (campaign_id, change_id)
 );
-create index if not exists sidekick_change_inbox_unapplied_idx
-    on webelect.sidekick_change_inbox (campaign_id) where applied_at is null;
-create index if not exists sidekick_change_inbox_applied_run_idx
-    on webelect.sidekick_change_inbox (campaign_id, applied_run_id);
+
+-- Every change id ever applied (or rejected), once per campaign: with the inbox, the memory
+-- that makes at-least-once delivery exactly-once — a change delivered again (on another
+-- page, in a retry, another night or after a cursor reset) is found here and skipped.
+-- Pruned after Sidekick's 30 days (+ margin): by then Sidekick cannot deliver it again.
+create table if not exists webelect.sidekick_change_ledger (
+    campaign_id     bigint not null,
+    change_id       text not null,
+    change_type     text null,
+    outcome         text not null check (outcome in ('applied', 'rejected')),
+    pulled_run_id   text not null,
+    applied_run_id  text not null,
+    applied_at      timestamptz not null default now(),
+    primary key (campaign_id, change_id)
+);
 
 -- Changes that could not be applied, with the reason (kept after the inbox is pruned).
 create table if not exists webelect.sidekick_import_rejections (
@@ -102,6 +110,8 @@ create table if not exists webelect.sidekick_import_runs (
     notes_written      integer not null default 0,
     phones_written     integer not null default 0,
     emails_written     integer not null default 0,
+    applied            jsonb not null default '{}',  -- changes applied, by type (summed over committed merges)
+    rejected           jsonb not null default '{}',  -- changes rejected, by reason (likewise)
     pull_seconds       double precision null,
     map_seconds        double precision null,
     users_seconds      double precision null,

@@ -2,9 +2,9 @@
 -- voter of this campaign, else sos_voter_id within the campaign), its user and tag from
 -- this run's maps, and the reason it cannot be applied (null when it can).
 insert into pg_temp.sidekick_merge_stage
-    (change_id, change_type, seq, occurred_at, value, phone_type, voter_id, user_id, tag_id, reason)
+    (change_id, change_type, seq, occurred_at, value, phone_type, voter_id, user_id, tag_id, pulled_run_id, reason)
 select i.change_id, i.change_type, i.seq, i.occurred_at, i.value, i.phone_type,
-       coalesce(vw.id, vs.id), um.user_id, tm.tag_id,
+       coalesce(vw.id, vs.id), um.user_id, tm.tag_id, i.pulled_run_id,
        case
            when i.problem is not null then i.problem
            when coalesce(vw.id, vs.id) is null then
@@ -22,4 +22,3 @@ left join webelect.sidekick_import_tag_map tm
        on tm.campaign_id = i.campaign_id and tm.run_id = %(run_id)s and tm.sidekick_tag = i.value
       and i.change_type = 'tag'
 where i.campaign_id = %(campaign_id)s
-  and i.applied_at is null

@@ -8,5 +8,6 @@ create temp table sidekick_merge_stage (
     voter_id    bigint,
     user_id     bigint,
     tag_id      bigint,
+    pulled_run_id text not null,
     reason      text            -- null: apply it
 ) on commit drop

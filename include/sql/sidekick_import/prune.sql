@@ -1,7 +1,7 @@
--- Forget change ids (and payloads) applied longer ago than Sidekick can deliver them again,
--- and old runs' tag/user maps. Rejections and run reports are kept.
-with inbox as (
-    delete from webelect.sidekick_change_inbox
+-- Forget change ids applied longer ago than Sidekick can deliver them again, and old runs'
+-- tag/user maps. Rejections and run reports are kept.
+with ledger as (
+    delete from webelect.sidekick_change_ledger
     where campaign_id = %(campaign_id)s and applied_at < now() - make_interval(days => %(days)s)
     returning 1
 ), tag_maps as (
@@ -17,4 +17,4 @@ with inbox as (
       and r.started_at < now() - make_interval(days => %(days)s)
     returning 1
 )
-select (select count(*) from inbox), (select count(*) from tag_maps), (select count(*) from user_maps)
+select (select count(*) from ledger), (select count(*) from tag_maps), (select count(*) from user_maps)

@@ -9,7 +9,6 @@ with wanted as (
     left join webelect.voters vw on vw.id = i.voter_webelect_id and vw.campaign_id = i.campaign_id
     left join webelect.voters vs on vs.campaign_id = i.campaign_id and vs.sos_voter_id = i.voter_sos_id
     where i.campaign_id = %(campaign_id)s
-      and i.applied_at is null
       and i.change_type = 'tag'
       and i.problem is null
       and (vw.id is not null or vs.id is not null)

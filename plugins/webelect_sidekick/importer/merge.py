@@ -5,9 +5,9 @@ INSERT … SELECT), then written with INSERT … SELECT … ON CONFLICT DO NOTHI
 voter tags (once), notes (one per change, external_id = change id), phones (E.164, not
 when the voter has the number), emails (lower-cased, not when the voter has it in any
 case). Every written row's created_by is the resolved user. Rejected changes go to
-``sidekick_import_rejections`` with their reason. Then the changes are marked applied and
-the saved cursor moves to the run's pending cursor — in the same transaction, so the cursor
-never passes a change whose effects are not committed.
+``sidekick_import_rejections`` with their reason. Then the changes' ids go to the ledger,
+they leave the inbox, and the saved cursor moves to the run's pending cursor — all in the
+same transaction, so the cursor never passes a change whose effects are not committed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import time
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from webelect_sidekick import config, sql
 from webelect_sidekick.errors import TransientError, UserFacingError
@@ -34,6 +35,7 @@ def _stage(conn: psycopg.Connection, params: dict) -> int:
     conn.execute("drop table if exists pg_temp.sidekick_merge_stage")
     conn.execute(sql.load("sidekick_import/merge_stage_table.sql"))
     conn.execute(sql.load("sidekick_import/merge_stage.sql"), params)
+    conn.execute("analyze pg_temp.sidekick_merge_stage")  # temporary tables get no autovacuum statistics
     return _count(conn, "merge_unmapped", params)
 
 
@@ -63,8 +65,14 @@ def merge_contacts(conn: psycopg.Connection, campaign_id: int, run_id: str, *, l
         phones = _count(conn, "merge_phones", params)
         emails = _count(conn, "merge_emails", params)
         conn.execute(sql.load("sidekick_import/merge_rejections.sql"), params)
-        conn.execute(sql.load("sidekick_import/merge_unreject.sql"), params)
-        conn.execute(sql.load("sidekick_import/merge_mark_applied.sql"), params)
+        applied, rejected = dict(run.applied), dict(run.rejected)
+        for change_type, reason, count in conn.execute(sql.load("sidekick_import/merge_outcomes.sql")):
+            if reason is None:
+                applied[change_type] = applied.get(change_type, 0) + count
+            else:
+                rejected[reason] = rejected.get(reason, 0) + count
+        _count(conn, "merge_ledger", params)
+        conn.execute(sql.load("sidekick_import/merge_dequeue.sql"), params)
         moved = conn.execute(sql.load("sidekick_import/cursor_commit.sql"), {
             **params, "pending_cursor": run.pending_cursor, "from_cursor": run.from_cursor,
         }).fetchone() is not None
@@ -81,6 +89,7 @@ def merge_contacts(conn: psycopg.Connection, campaign_id: int, run_id: str, *, l
         conn.execute(sql.load("sidekick_import/merge_done.sql"), {
             **params, "cursor_committed": moved, "voter_tags": voter_tags, "notes": notes,
             "phones": phones, "emails": emails, "seconds": seconds,
+            "applied": Jsonb(applied), "rejected": Jsonb(rejected),
         })
         faults.checkpoint("merge:before_commit", campaign_id)
     written = {"voter_tags": voter_tags, "notes": notes, "phones": phones, "emails": emails}

@@ -1,8 +1,9 @@
 """Step 1: pull every page of changes from the saved cursor into the inbox, in one transaction.
 
 Pages are staged with COPY into a temporary table as they arrive (memory stays flat), then
-added to ``sidekick_change_inbox`` with ``ON CONFLICT DO NOTHING`` — the first delivery of a
-change id wins, later ones are counted as duplicates. The last page's ``next_cursor`` is
+added to ``sidekick_change_inbox`` — the first delivery of a change id wins; an id already
+pending in the inbox or recorded in ``sidekick_change_ledger`` (applied before) is counted as
+a duplicate and skipped. The last page's ``next_cursor`` is
 saved as the run's pending cursor; the campaign's saved cursor is NOT moved here (only the
 merge moves it, together with the effects). If the pull fails half-way nothing is kept and
 the retry starts again from the same saved cursor.
@@ -58,6 +59,7 @@ def _check_page(page: object, label: str) -> tuple[list, str]:
 
 
 _DONE = object()
+_ANALYZE_AFTER = 5000  # new inbox rows after which the pull refreshes the table's statistics
 
 
 def prefetch(pages: Iterable[dict], depth: int = 2) -> Iterator[dict]:
@@ -136,6 +138,9 @@ def pull_into_inbox(conn: psycopg.Connection, campaign_id: int, run_id: str, pag
         if pending_cursor is None:
             raise TransientError(f"Sidekick sent no page of changes for {label}; nothing was imported.")
         delivered, inserted, already = conn.execute(sql.load("sidekick_import/pull_insert.sql"), params).fetchone()
+        if inserted >= _ANALYZE_AFTER:
+            # Fresh statistics before the next steps plan their joins over these rows.
+            conn.execute(sql.load("sidekick_import/pull_analyze.sql"))
         new_changes = inserted + already
         result = PullResult(
             pages=page_count, delivered=delivered, new_changes=new_changes,

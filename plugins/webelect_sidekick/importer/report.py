@@ -1,9 +1,9 @@
 """Step 5: the night's report for a campaign — saved, logged (counts only), returned.
 
 The cursor itself was committed by the merge, in the transaction that applied the changes;
-this step confirms it and writes the report to ``sidekick_import_runs.report``. Counts come
-from the data (the inbox rows this run applied, the rejections it recorded, the tags and
-users its maps created), so a retried step reports the same numbers.
+this step confirms it and writes the report to ``sidekick_import_runs.report``. Counts are
+summed by the merge transactions that committed them, or read from the run's maps (tags and
+users created), so a retried step reports the same numbers.
 Never in the report or the log: names, phones, emails, notes, the token.
 """
 
@@ -28,13 +28,8 @@ def build_report(conn: psycopg.Connection, campaign_id: int, run_id: str, *, lab
     if run is None:
         raise ValueError(f"no sidekick_import_runs row for campaign {campaign_id}, run {run_id}")
     applied = {t: 0 for t in sorted(KNOWN_TYPES)}
-    rejected_by_type: dict[str, int] = {}
-    for change_type, outcome, count in conn.execute(sql.load("sidekick_import/report_outcomes.sql"), params):
-        if outcome == "applied":
-            applied[change_type] = applied.get(change_type, 0) + count
-        else:
-            rejected_by_type[change_type] = rejected_by_type.get(change_type, 0) + count
-    rejected = dict(conn.execute(sql.load("sidekick_import/report_rejections.sql"), params).fetchall())
+    applied.update(run.applied)
+    rejected = dict(sorted(run.rejected.items()))
     tags_created, users_created, still_unapplied = conn.execute(
         sql.load("sidekick_import/report_created.sql"), params).fetchone()
     written = {"voter_tags": run.voter_tags_written, "notes": run.notes_written,

@@ -32,6 +32,8 @@ class RunRow:
     notes_written: int
     phones_written: int
     emails_written: int
+    applied: dict
+    rejected: dict
     pull_seconds: float | None
     map_seconds: float | None
     users_seconds: float | None

@@ -61,6 +61,7 @@ def _step(campaign_id: int, run_id: str, step: str) -> Iterator[psycopg.Connecti
     try:
         conn = db.connect()
         conn.autocommit = True  # every step's work is inside explicit conn.transaction() blocks
+        conn.execute(sql.load("sidekick_import/session.sql"))
         yield conn
     except BaseException as exc:
         runs.record_failure(campaign_id, run_id, exc, step)

@@ -1,0 +1,1 @@
+analyze webelect.sidekick_change_inbox
