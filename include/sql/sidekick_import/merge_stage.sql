@@ -2,9 +2,9 @@
 -- voter of this campaign, else sos_voter_id within the campaign), its user and tag from
 -- this run's maps, and the reason it cannot be applied (null when it can).
 insert into pg_temp.sidekick_merge_stage
-    (change_id, change_type, seq, occurred_at, value, phone_type, voter_id, user_id, tag_id, pulled_run_id, reason)
+    (change_id, change_type, seq, occurred_at, value, phone_type, voter_id, user_id, tag_id, reason)
 select i.change_id, i.change_type, i.seq, i.occurred_at, i.value, i.phone_type,
-       coalesce(vw.id, vs.id), um.user_id, tm.tag_id, i.pulled_run_id,
+       coalesce(vw.id, vs.id), um.user_id, tm.tag_id,
        case
            when i.problem is not null then i.problem
            when coalesce(vw.id, vs.id) is null then

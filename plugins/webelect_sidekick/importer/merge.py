@@ -72,7 +72,6 @@ def merge_contacts(conn: psycopg.Connection, campaign_id: int, run_id: str, *, l
             else:
                 rejected[reason] = rejected.get(reason, 0) + count
         _count(conn, "merge_ledger", params)
-        conn.execute(sql.load("sidekick_import/merge_dequeue.sql"), params)
         moved = conn.execute(sql.load("sidekick_import/cursor_commit.sql"), {
             **params, "pending_cursor": run.pending_cursor, "from_cursor": run.from_cursor,
         }).fetchone() is not None
