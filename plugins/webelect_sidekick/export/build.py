@@ -33,8 +33,10 @@ from webelect_sidekick.sidekick.parts import MAX_RECORDS
 
 log = logging.getLogger(__name__)
 
-#: Voters per chunk: a multiple of the 10,000 records a part may hold. Larger chunks
-#: amortise the five statements per chunk; smaller ones keep memory down.
+#: Records per part: the contract's maximum (tests lower it to get many parts from few voters).
+PART_RECORDS = MAX_RECORDS
+#: Voters per chunk: a multiple of PART_RECORDS. Larger chunks amortise the five
+#: statements per chunk; smaller ones keep memory down.
 CHUNK_VOTERS = 20_000
 #: Threads (and webElect connections) that build chunks.
 BUILDERS = 2
@@ -49,11 +51,14 @@ def _builder_connection() -> psycopg.Connection:
 
 
 def build_parts(folder: ObjectStoragePath, *, campaign_id: int, add_to_group: str | None,
-                sender: PartSender | None = None, chunk_voters: int = CHUNK_VOTERS, builders: int = BUILDERS,
+                sender: PartSender | None = None, chunk_voters: int | None = None, part_records: int | None = None,
+                builders: int = BUILDERS,
                 connect: Callable[[], psycopg.Connection] = _builder_connection) -> dict[str, Any]:  # fmt: skip
     """Build (and hand to ``sender``) every part; return the manifest, also written to the folder."""
-    if chunk_voters % MAX_RECORDS:
-        raise ValueError(f"chunk_voters must be a multiple of {MAX_RECORDS}")
+    chunk_voters = chunk_voters or CHUNK_VOTERS
+    part_records = part_records or PART_RECORDS
+    if chunk_voters % part_records or part_records > MAX_RECORDS:
+        raise ValueError(f"chunk_voters must be a multiple of part_records (at most {MAX_RECORDS})")
     voters = storage.read_voters(folder)
     ids = voters.column("voter_id").to_numpy()
     targeted = voters.column("targeted").to_numpy(zero_copy_only=False)
@@ -71,7 +76,7 @@ def build_parts(folder: ObjectStoragePath, *, campaign_id: int, add_to_group: st
         try:
             chunk = records.build_chunk(conn, campaign_id=campaign_id, voter_ids=ids[start: start + chunk_voters],
                                         targeted=targeted[start: start + chunk_voters], add_to_group=add_to_group)  # fmt: skip
-            return records.cut_parts(chunk)
+            return records.cut_parts(chunk, max_records=part_records)
         finally:
             connections.put(conn)
 
