@@ -323,3 +323,34 @@ def test_nothing_crosses_campaigns(webelect, factory):
     assert webelect.rows("select voter_id, tag_id, created_by from webelect.voter_tags") == [(va, tag_a, ua)]
     assert report["users_created"] == 0 and report["rejected"] == {"voter_not_in_campaign": 1}
     assert snapshot(webelect)["users"] == [(ua, a, PAT, "Pat", "Lee", 2, None, None)]
+
+
+def test_a_note_whose_change_id_another_campaign_already_used_is_rejected_not_lost(webelect, factory):
+    c = factory.enabled_campaign()
+    other = factory.enabled_campaign("Other campaign")
+    v, foreign = factory.voter(c), factory.voter(other)
+    webelect.admin.execute("insert into webelect.notes (voter_id, body, created_at, source, external_id) "
+                           "values (%s, 'theirs', now(), 'sidekick', 'chg_shared')", (foreign,))
+    feed = Feed([change("note", voter_id=v, note="ours", change_id="chg_shared"),
+                 change("note", voter_id=v, note="fine", change_id="chg_own")])
+    report = night(c, feed)
+    assert webelect.rows("select voter_id, body, external_id from webelect.notes order by id") == [
+        (foreign, "theirs", "chg_shared"), (v, "fine", "chg_own")]
+    assert rejections(webelect, c) == [("chg_shared", "note_id_conflict")]
+    assert report["rejected"] == {"note_id_conflict": 1} and report["applied"]["note"] == 1
+
+
+def test_cursor_command_shows_and_resets(webelect, factory, capsys):
+    from webelect_sidekick.importer import cursor
+
+    c = factory.enabled_campaign("Shown")
+    assert cursor._main(["show", "--campaign", str(c)]) == 0
+    assert "no saved cursor" in capsys.readouterr().out
+    night(c, Feed([change("tag", voter_id=factory.voter(c), tag="X")]))
+    assert cursor._main(["show", "--campaign", str(c)]) == 0
+    assert "saved cursor 'pos:1'" in capsys.readouterr().out
+    assert cursor._main(["reset", "--campaign", str(c)]) == 0
+    assert "Reset the Sidekick change cursor of campaign" in capsys.readouterr().out
+    assert webelect.rows("select cursor, reset_by like 'cli:%%' from webelect.sidekick_import_cursors") == [(None, True)]
+    assert cursor._main(["reset", "--campaign", "999999"]) == 2
+    assert "does not exist" in capsys.readouterr().err
