@@ -38,6 +38,13 @@ created, seconds per step. The row's `status` goes `pulling → pulled → tags_
 users_resolved → merged → complete`, or `failed` with a one-sentence `error`.
 It never contains names, phone numbers, emails, note text or tokens.
 
+**Where to look** (all in schema `webelect`): `sidekick_import_runs` (one row per campaign
+per night: status, error, report), `sidekick_import_rejections` (each rejected change with
+its reason and what Sidekick sent), `sidekick_import_cursors` (where each campaign's next pull
+starts), `sidekick_change_inbox` (changes pulled and not yet applied — empty after a good
+night), `sidekick_change_ledger` (ids of changes already applied, kept 35 days, so a change
+Sidekick sends again is skipped).
+
 **Safe to retry or clear anything.** Every task is idempotent and every write is keyed,
 so a retried task, a re-run night or a change delivered twice never doubles a row, and the
 cursor only moves together with the data it covers. Tasks retry 3 times with growing
