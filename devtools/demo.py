@@ -58,17 +58,17 @@ def _run_logged(args: list[str], env: dict[str, str], log_name: str) -> tuple[in
 
 
 def _report_lines(output: str, marker: str) -> list[str]:
-    """The report block a task logged: the lines from ``marker`` on, without log prefixes."""
+    """The report a task logged line by line: the marker line and the lines logged with it."""
     lines = output.splitlines()
     start = next((i for i, line in enumerate(lines) if marker in line), None)
     if start is None:
         return []
+    origin = lines[start].rsplit(" [", 1)[-1]  # "<logger>] loc=<file>:<line>" of the report call
     block = []
-    for line in lines[start:start + 40]:
-        text = line.split("] ", 1)[-1] if line.startswith("[") else line
-        if block and not text.startswith((" ", "\t")) and marker not in text and "transfer complete" not in text:
+    for line in lines[start:]:
+        if not line.endswith(origin):
             break
-        block.append(text)
+        block.append("  " + line.split("] ", 1)[-1].rsplit(" [", 1)[0].rstrip())
     return block
 
 
@@ -148,7 +148,7 @@ def _demo(admin_url: str, sim, started: float) -> int:
 
 
 def _print_export_report(admin_url: str, output: str) -> None:
-    block = _report_lines(output, "Send to Sidekick report")
+    block = _report_lines(output, "Send to Sidekick — ")
     print("\n".join(block) if block else "(no report in the log)", flush=True)
 
 
