@@ -65,6 +65,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
 def _rss_mb(pid: int, field: str = "VmHWM") -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -81,15 +90,15 @@ class RssSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.samples: list[tuple[float, float]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         start = time.monotonic()
-        while not self._stop.wait(0.05):
+        while not self._halt.wait(0.05):
             self.samples.append((time.monotonic() - start, _rss_mb(os.getpid(), "VmRSS")))
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
@@ -221,10 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         rss_before = _rss_mb(os.getpid(), "VmRSS")
         sampler = RssSampler()
         sampler.start()
+        cpu_self, cpu_sim = _cpu_seconds(os.getpid()), _cpu_seconds(sim.pid)
         started = time.perf_counter()
         run = dag.test(run_conf={"query_id": setup["query_id"]})
         total = time.perf_counter() - started
         sampler.stop()
+        cpu_self, cpu_sim = _cpu_seconds(os.getpid()) - cpu_self, _cpu_seconds(sim.pid) - cpu_sim
         peak_self = _rss_mb(os.getpid(), "VmHWM")
         peak_sim = _rss_mb(sim.pid, "VmHWM")
 
@@ -244,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                 if isinstance(report, str):
                     report = json.loads(report)
         upload = control.uploads(account.id)[0] if control.uploads(account.id) else {}
+        puts = [r for r in control.requests(account_id=account.id, method="PUT") if r["status"] in (200, 201)]
+        put_ms = sorted(r["duration_ms"] for r in puts)
         result = {
             "state": str(run.state),
             "total_seconds_dag_test": round(total, 1),
@@ -258,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             "sidekick_records_loaded": upload.get("records_loaded"),
             "seconds_per_task": per_task,
             "task_states": states,
+            "puts": len(puts),
+            "put_ms_median": put_ms and round(put_ms[len(put_ms) // 2], 1),
+            "put_ms_p95": put_ms and round(put_ms[int(len(put_ms) * 0.95)], 1),
+            "cpu_seconds_airflow_process": round(cpu_self, 1),
+            "cpu_seconds_simulator": round(cpu_sim, 1),
             "peak_rss_mb_airflow_process": round(peak_self, 0),
             "rss_mb_before_run": round(rss_before, 0),
             "rss_mb_growth_during_run": round(max((s for _, s in sampler.samples), default=rss_before) - rss_before, 0),
