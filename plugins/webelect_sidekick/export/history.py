@@ -32,7 +32,7 @@ def _row(request: ExportRequest, status: str, **values: Any) -> dict[str, Any]:
     row = {
         "run_id": request.run_id, "upload_key": request.upload_key, "query_id": request.query_id,
         "campaign_id": request.campaign_id, "status": status, "add_to_group": request.add_to_group,
-        "targeted_sent": None, "housemates_sent": None, "skipped_purged": request.skipped_purged,
+        "targeted_sent": None, "housemates_sent": None, "skipped_purged": None,
         "part_count": None, "record_count": None, "records_loaded": None, "records_rejected": None,
         "rejections": None, "failure_reason": None, "started_at": datetime.fromisoformat(request.started_at),
         "finished_at": None,

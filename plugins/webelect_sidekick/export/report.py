@@ -27,7 +27,7 @@ def build(request: ExportRequest, selection: dict, built: dict, sent: dict | Non
         "targeted_sent": built["targeted_sent"],
         "housemates_sent": built["housemates_sent"],
         "skipped_purged": selection["skipped_purged"],
-        "ignored_other_campaign": request.other_campaign,
+        "ignored_other_campaign": selection.get("other_campaign", 0),
         "parts": built["part_count"],
         "records": records,
         "bytes_gzip": built["bytes"],

@@ -40,9 +40,7 @@ class ExportRequest:
     upload_key: str
     folder: str
     started_at: str  # ISO 8601, UTC
-    targeted: int  # the query's voters that will be sent as targeted (status not 'purged')
-    skipped_purged: int
-    other_campaign: int  # query rows naming a voter of another campaign: ignored
+    query_rows: int  # rows of the saved query (incl. purged voters and ids of other campaigns)
 
     @property
     def campaign_label(self) -> str:
@@ -119,7 +117,7 @@ def check(conn: psycopg.Connection, *, query_id: int, add_to_group: str | None, 
             f"Target query {query_id} does not exist in webElect: check the query ID "
             "(Targeting → Saved Queries shows it) and trigger the export again."
         )
-    _, query_name, campaign_id, targeted, purged, other_campaign = row
+    _, query_name, campaign_id, has_voters, query_rows = row
     campaign = campaigns.load_campaign(conn, campaign_id)
     if campaign is None:
         raise UserFacingError(
@@ -133,7 +131,10 @@ def check(conn: psycopg.Connection, *, query_id: int, add_to_group: str | None, 
             "Settings → Data Sharing → \"Enable Send to Sidekick\" (python -m webelect_sidekick.admin enable "
             f"--campaign {campaign.id} --admin-email <admin email>) and paste the token into Sidekick."
         )
-    if targeted == 0:
+    if not has_voters:
+        purged = conn.execute(sql.load("sidekick_export/purged_count.sql"),
+                              {"query_id": query_id, "campaign_id": campaign.id}).fetchone()[0]  # fmt: skip
+        other_campaign = query_rows - purged
         detail = []
         if purged:
             detail.append(f"{purged} purged voter{'s' if purged != 1 else ''} skipped")
@@ -148,6 +149,5 @@ def check(conn: psycopg.Connection, *, query_id: int, add_to_group: str | None, 
     return ExportRequest(
         query_id=query_id, query_name=query_name, campaign_id=campaign.id, campaign_name=campaign.name,
         add_to_group=add_to_group, dry_run=dry_run, run_id=run_id, upload_key=upload_key, folder=folder,
-        started_at=started.isoformat(), targeted=int(targeted), skipped_purged=int(purged),
-        other_campaign=int(other_campaign),
+        started_at=started.isoformat(), query_rows=int(query_rows),
     )  # fmt: skip

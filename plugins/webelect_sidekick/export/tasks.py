@@ -53,11 +53,9 @@ def check_request() -> dict[str, Any]:
                                 run_id=dag_run.run_id, upload_key=key, folder=str(storage.run_folder(key)))  # fmt: skip
     finally:
         conn.close()
-    log.info("Export of query %s (%r) of %s%s: %s targeted voters, %s purged skipped%s; upload key %s%s.",
-             req.query_id, req.query_name, req.campaign_label, " — DRY RUN" if dry_run else "", f"{req.targeted:,}",
-             f"{req.skipped_purged:,}",
-             f", {req.other_campaign:,} voter ids of another campaign ignored" if req.other_campaign else "",
-             req.upload_key, f"; Add To Group {group!r}" if group else "")  # fmt: skip
+    log.info("Export of query %s (%r, %s rows) of %s%s; upload key %s%s.", req.query_id, req.query_name,
+             f"{req.query_rows:,}", req.campaign_label, " — DRY RUN" if dry_run else "", req.upload_key,
+             f"; Add To Group {group!r}" if group else "")  # fmt: skip
     return req.to_xcom()
 
 
@@ -70,7 +68,7 @@ def select_voters(req_data: dict[str, Any]) -> dict[str, Any]:
     conn = db.connect()
     try:
         selection = voters.select_voters(conn, campaign_id=req.campaign_id, query_id=req.query_id,
-                                         query_size=req.targeted)  # fmt: skip
+                                         query_rows=req.query_rows)  # fmt: skip
     finally:
         conn.close()
     if selection.voters.num_rows == 0:
@@ -79,10 +77,13 @@ def select_voters(req_data: dict[str, Any]) -> dict[str, Any]:
             "purged or removed since the export started): save the selection again in Targeting."
         )
     path = storage.write_voters(storage.folder_from(req.folder), selection.voters)
-    log.info("Selected %s voters: %s targeted, %s housemates; %s purged skipped.", f"{selection.voters.num_rows:,}",
-             f"{selection.targeted:,}", f"{selection.housemates:,}", f"{selection.skipped_purged:,}")  # fmt: skip
-    return {"voters": str(path), "targeted": selection.targeted, "housemates": selection.housemates,
-            "skipped_purged": selection.skipped_purged}  # fmt: skip
+    targeted, housemates, skipped = selection.targeted, selection.housemates, selection.skipped_purged
+    other_campaign = max(req.query_rows - targeted - skipped, 0)
+    log.info("Selected %s voters: %s targeted, %s housemates; %s purged skipped%s.", f"{selection.voters.num_rows:,}",
+             f"{targeted:,}", f"{housemates:,}", f"{skipped:,}",
+             f"; {other_campaign:,} voter ids of another campaign ignored" if other_campaign else "")  # fmt: skip
+    return {"voters": str(path), "targeted": targeted, "housemates": housemates, "skipped_purged": skipped,
+            "other_campaign": other_campaign}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- 3. build (and send early)
@@ -102,7 +103,7 @@ def build_parts(req_data: dict[str, Any], selection: dict[str, Any]) -> dict[str
     hook = None
     if not req.dry_run:
         history.save_now(req, history.BUILDING, targeted_sent=selection["targeted"],
-                         housemates_sent=selection["housemates"])  # fmt: skip
+                         housemates_sent=selection["housemates"], skipped_purged=selection["skipped_purged"])  # fmt: skip
         hook = _hook(req)
         try:
             token = _token(req)
