@@ -126,7 +126,8 @@ def read_csv(data: bytes, columns: dict[str, pa.DataType]) -> pa.Table:
         return pa.table({name: pa.array([], type=kind) for name, kind in columns.items()})
     return pa_csv.read_csv(
         io.BytesIO(data),
-        read_options=pa_csv.ReadOptions(column_names=list(columns), block_size=8 << 20),
+        # One thread: the builder threads already run side by side, and a chunk is small.
+        read_options=pa_csv.ReadOptions(column_names=list(columns), block_size=64 << 20, use_threads=False),
         parse_options=_PARSE,
         convert_options=pa_csv.ConvertOptions(column_types=columns, strings_can_be_null=True, null_values=[""],
                                               quoted_strings_can_be_null=False),  # fmt: skip
