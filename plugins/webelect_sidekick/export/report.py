@@ -63,14 +63,16 @@ def lines(report: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
     if not dry:
         out.append(f"Upload key: {report['upload_key']}; Sidekick status: {report['status']}; "
-                   f"records loaded: {report['records_loaded']:,}; rejected: {report['records_rejected']:,}.")  # fmt: skip
+                   f"records loaded: {report['records_loaded'] or 0:,}; "
+                   f"rejected: {report['records_rejected'] or 0:,}.")  # fmt: skip
         out.append("Rejections by reason: " + (", ".join(f"{k} {v:,}" for k, v in rejections.items()) or "none") + ".")
     if report["add_to_group"]:
         if dry:
             out.append(f"Add To Group {report['add_to_group']!r}: would add {report['targeted_sent']:,} voters.")
         else:
             created = " (group created)" if report["group_created"] else ""
-            out.append(f"Add To Group {report['add_to_group']!r}{created}: {report['group_added']:,} voters added "
-                       f"(others were members already).")  # fmt: skip
+            added, targeted = report["group_added"] or 0, report["targeted_sent"]
+            already = f"; the other {targeted - added:,} were members already" if added < targeted else ""
+            out.append(f"Add To Group {report['add_to_group']!r}{created}: {added:,} targeted voters added{already}.")
     out.append(f"Seconds taken: {report['seconds']:,.1f}; voters per second: {report['voters_per_second']:,.0f}.")
     return out

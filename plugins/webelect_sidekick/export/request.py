@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -71,12 +70,16 @@ def upload_key_for(dag_id: str, run_id: str) -> str:
 
 
 def group_name(value: Any) -> str | None:
-    """The "Add To Group" param: surrounding spaces trimmed; empty or only spaces means "no group"."""
+    """The "Add To Group" param: surrounding spaces trimmed; empty or only spaces means "no group".
+
+    Otherwise the name is used as typed (exact match with the campaign's group names, as
+    webElect's unique constraint compares them).
+    """
     if value is None:
         return None
     if not isinstance(value, str):
         raise UserFacingError(f"add_to_group must be a group name (text) or empty, not {value!r}.")
-    name = unicodedata.normalize("NFC", value.strip())
+    name = value.strip()
     if not name:
         return None
     if _CONTROL.search(name):
