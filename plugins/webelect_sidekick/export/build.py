@@ -45,6 +45,7 @@ BUILDERS = 2
 def _builder_connection() -> psycopg.Connection:
     conn = db.connect()
     conn.autocommit = True
+    conn.prepare_threshold = None  # plain statements: each chunk is planned for its own ids
     for setting in records.SESSION_SETTINGS:
         conn.execute(setting)
     return conn
