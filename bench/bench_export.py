@@ -20,7 +20,9 @@ What it does:
    simulator, the baseline and the ratio; checks that Sidekick loaded every record.
 
 ``--query-size N`` adds (once) a query of N voters and exports it instead, to show that
-memory does not grow with the size of the list. Results go to ``bench/results/`` (git-ignored).
+memory does not grow with the size of the list; ``--add-to-group "Bench group"`` also
+times adding the targeted voters to a (new) group. Results go to ``bench/results/``
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -146,6 +148,9 @@ def prepare_database(server_url: str, fresh: bool, query_size: int | None) -> di
         conn.execute("update webelect.campaigns set sidekick_enabled = true, sidekick_token = %s where id = %s",
                      (token, campaign_id))  # fmt: skip
         conn.execute("truncate webelect.sidekick_exports")
+        conn.execute("delete from webelect.group_members where group_id in"
+                     " (select id from webelect.groups where name like 'Bench %%')")  # fmt: skip
+        conn.execute("delete from webelect.groups where name like 'Bench %%'")
     return {"admin_url": admin_url, "app_url": app_url, "campaign_id": campaign_id, "query_id": query_id,
             "token": token}  # fmt: skip
 
@@ -186,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-url", help="a superuser URL of the PostgreSQL server (default: as devtools.postgres finds one)")
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the benchmark database")
     parser.add_argument("--query-size", type=int, help="export a query of this many voters instead of the 1M preset")
+    parser.add_argument("--add-to-group", help="also add the targeted voters to this group (created if missing)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
 
@@ -232,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         cpu_self, cpu_sim = _cpu_seconds(os.getpid()), _cpu_seconds(sim.pid)
         started = time.perf_counter()
-        run = dag.test(run_conf={"query_id": setup["query_id"]})
+        conf = {"query_id": setup["query_id"]}
+        if args.add_to_group:
+            conf["add_to_group"] = args.add_to_group
+        run = dag.test(run_conf=conf)
         total = time.perf_counter() - started
         sampler.stop()
         cpu_self, cpu_sim = _cpu_seconds(os.getpid()) - cpu_self, _cpu_seconds(sim.pid) - cpu_sim
