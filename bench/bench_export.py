@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             "rss_mb_before_run": round(rss_before, 0),
             "rss_mb_growth_during_run": round(max((s for _, s in sampler.samples), default=rss_before) - rss_before, 0),
             "peak_rss_mb_simulator": round(peak_sim, 0),
-            "peak_rss_mb_children_getrusage": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            "peak_rss_mb_getrusage_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "baseline_copy_seconds": round(baseline_seconds, 2),
             "ratio_export_to_baseline": report and round(report["seconds"] / baseline_seconds, 1),
             "cpus": os.cpu_count(),
