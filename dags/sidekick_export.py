@@ -17,8 +17,8 @@ Press **Trigger** (▶) and fill in the form:
   the group name is sent among their tags. Leave it empty for no group; spaces around the
   name are ignored.
 - **Dry run** — tick it to check a query first: everything is read and built, but nothing
-  is sent to Sidekick and nothing is written to webElect. The report shows what would
-  have been sent.
+  is sent to Sidekick and nothing is written to webElect (no group, no export record, not
+  even the package's own table updates). The report shows what would have been sent.
 
 The campaign must have *Settings → Data Sharing → "Enable Send to Sidekick"* turned on.
 If the query does not exist, Sidekick is not enabled or the query has no voter to send,
