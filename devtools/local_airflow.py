@@ -6,7 +6,7 @@ process group so that stopping one stops the task processes it started too. We d
 ``airflow standalone``: it finds ``airflow`` on ``$PATH`` rather than in this venv, stops
 its children only on Ctrl-C (not on SIGTERM), and picks a random admin password.
 
-- AIRFLOW_HOME: ``.demo/airflow`` for ``dev.py airflow``; a temporary directory for tests.
+- AIRFLOW_HOME: ``.local/airflow`` for ``dev.py airflow``; a temporary directory for tests.
   Never ``~/airflow``.
 - Metadata DB: a database on the local PostgreSQL that ``devtools.postgres.server_url()``
   finds (``airflow_local`` for ``dev.py airflow``; a throw-away one per test session), so
@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_HOME = REPO / ".demo" / "airflow"
+DEMO_HOME = REPO / ".local" / "airflow"  # not .demo/: `dev.py demo` wipes that
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 PACKAGE_DAGS = ("sidekick_export", "sidekick_import")
@@ -103,12 +103,17 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: ask the kernel to SIGTERM this child when the process that started it dies."""
-    os.setsid()
+def _sigterm_when_parent_dies() -> None:
+    """Linux: ask the kernel to SIGTERM this process when its parent dies (PR_SET_PDEATHSIG)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """A new session (own process group), and SIGTERM when the process that started it dies."""
+    os.setsid()
+    _sigterm_when_parent_dies()
 
 
 def start_process(args: list[str], *, env: dict[str, str], log_path: Path, cwd: Path = REPO) -> subprocess.Popen:
@@ -377,6 +382,32 @@ class LocalAirflow:
         runs = self.get(f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})["dag_runs"]
         return runs[0] if runs else None
 
+    def task_log(self, dag_id: str, run_id: str, task_id: str, lines: int = 30) -> str:
+        """The last ``lines`` events of a task's newest log file(s), as text (for failure messages)."""
+        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        out = []
+        for path in sorted(folder.rglob("attempt=*.log")):
+            for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    event = json.loads(raw)
+                    text = f"{event.get('level', '')}: {event.get('event', '')}"
+                    if event.get("error_detail"):
+                        text += f" {json.dumps(event['error_detail'])[:1500]}"
+                except ValueError:
+                    text = raw
+                out.append(f"{path.relative_to(folder)}: {text}")
+        return "\n".join(out[-lines:])
+
+    def explain_run(self, dag_id: str, run_id: str) -> str:
+        """Which tasks of a run failed, with the end of their logs."""
+        parts = [f"run {run_id} of {dag_id}: {self.dag_run(dag_id, run_id)['state']}"]
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["state"] in {"failed", "up_for_retry", "upstream_failed"}:
+                parts.append(f"- {ti['task_id']} [{ti.get('map_index', -1)}] {ti['state']}")
+                if ti["state"] != "upstream_failed":
+                    parts.append(self.task_log(dag_id, run_id, ti["task_id"]))
+        return "\n".join(parts)
+
     def wait_run_finished(self, dag_id: str, run_id: str, timeout: float = 300) -> dict:
         def finished():
             run = self.dag_run(dag_id, run_id)
@@ -504,13 +535,19 @@ def main(args: list[str]) -> int:
 
     stopping = False
 
-    def on_sigterm(signum, frame):  # turn SIGTERM into the same clean stop as Ctrl-C
+    def on_signal(signum, frame):
+        """The first Ctrl-C or SIGTERM starts the clean stop; later ones must not interrupt it."""
         nonlocal stopping
         if not stopping:
             stopping = True
+            say("stopping Airflow and the simulator")
             raise KeyboardInterrupt
+        print("==> still stopping (each process gets up to 15 s, then SIGKILL)", flush=True)
 
-    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # dev.py runs us as a child of itself: if that wrapper is killed, stop cleanly too.
+    _sigterm_when_parent_dies()
 
     admin_url, how = postgres.server_url()
     say(f"PostgreSQL: {how}")
@@ -537,13 +574,14 @@ def main(args: list[str]) -> int:
                         raise AirflowStartupError(f"the Sidekick simulator exited:\n{tail(sim.log_path)}")
                     time.sleep(1)
     except KeyboardInterrupt:
-        say("stopping Airflow and the simulator")
+        say("stopped")
         return 0
     except (AirflowStartupError, TimeoutError) as exc:
         print(f"\nAirflow stopped: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
 
 

@@ -24,6 +24,7 @@ from tests import ui_fixtures as ui
 pytestmark = pytest.mark.browser
 
 EXPORT = "sidekick_export"
+CHECK_TASK, WAIT_TASK, REPORT_TASK = "check_request", "wait_for_sidekick", "report"
 IMPORT = "sidekick_import"
 UNKNOWN_QUERY_ID = 987654
 TIMINGS: dict[str, float] = {}
@@ -85,11 +86,6 @@ def _tasks(airflow, dag_id: str) -> dict[str, dict]:
     return {t["task_id"]: t for t in airflow.get(f"/dags/{dag_id}/tasks")["tasks"]}
 
 
-def _display(task_id: str) -> str:
-    """The task's name in the run's task table: without its task-group prefix."""
-    return task_id.rsplit(".", 1)[-1]
-
-
 # --------------------------------------------------------------------------- tests
 
 
@@ -98,15 +94,15 @@ def test_send_to_sidekick_from_the_trigger_form(stack, page, shots):
     expect = _expect()
     airflow, seeded = stack.airflow, stack.seeded
     tasks = _tasks(airflow, EXPORT)
-    wait_task = next(t for t, d in tasks.items() if d["operator_name"] == "WaitForUploadOperator")
-    last_task = next(t for t, d in tasks.items() if not d["downstream_task_ids"])
+    # The step names the DAG's doc gives staff.
+    assert {CHECK_TASK, WAIT_TASK, REPORT_TASK} <= tasks.keys(), sorted(tasks)
     demo = seeded.campaigns[0]
     query_id = ui.small_query_id(demo)
 
     ui.login(page, airflow)
-    ui.open_dag(page, airflow, EXPORT)
+    name = ui.open_dag(page, airflow, EXPORT)
 
-    dialog = ui.open_trigger_form(page, EXPORT)
+    dialog = ui.open_trigger_form(page, name)
     query_field = dialog.get_by_role("spinbutton", name=re.compile("query", re.I))
     query_field.fill(str(query_id))
     expect(dialog.get_by_role("button", name="Trigger", exact=True)).to_be_enabled()
@@ -115,18 +111,19 @@ def test_send_to_sidekick_from_the_trigger_form(stack, page, shots):
     run_id = ui.submit_trigger_form(page, dialog)
 
     # The wait on Sidekick holds no worker slot: the UI shows it Deferred.
-    expect(ui.task_row(page, wait_task)).to_contain_text("Deferred", timeout=120_000)
+    expect(ui.task_row(page, WAIT_TASK)).to_contain_text("Deferred", timeout=120_000)
     TIMINGS["export_trigger_to_deferred"] = time.monotonic() - triggered
 
     run = airflow.wait_run_finished(EXPORT, run_id, timeout=300)
     TIMINGS["export_trigger_to_run_finished_api"] = time.monotonic() - triggered
-    assert run["state"] == "success", f"export run ended {run['state']}: see {airflow.home}/logs"
-    page.reload()
+    assert run["state"] == "success", airflow.explain_run(EXPORT, run_id)
+    expect(ui.run_row(page, airflow, EXPORT, run_id)).to_contain_text("Success")
+    page.goto(ui.run_url(airflow, EXPORT, run_id))
     for task_id in tasks:
-        expect(ui.task_row(page, _display(task_id))).to_contain_text("Success")
+        expect(ui.task_row(page, task_id)).to_contain_text("Success")
     shots(page, "export-run-finished")
 
-    log = ui.open_task_log(page, airflow, EXPORT, run_id, _display(last_task))
+    log = ui.open_task_log(page, airflow, EXPORT, run_id, REPORT_TASK)
     expect(log).to_contain_text(re.compile("transfer complete", re.I))
     TIMINGS["export_trigger_to_transfer_complete_seen"] = time.monotonic() - triggered
     expect(log).to_contain_text(re.compile("upload key", re.I))
@@ -134,20 +131,20 @@ def test_send_to_sidekick_from_the_trigger_form(stack, page, shots):
 
     # A query id that does not exist: the run fails at validation, with a sentence that says so.
     ui.open_dag(page, airflow, EXPORT)
-    dialog = ui.open_trigger_form(page, EXPORT)
+    dialog = ui.open_trigger_form(page, name)
     dialog.get_by_role("spinbutton", name=re.compile("query", re.I)).fill(str(UNKNOWN_QUERY_ID))
     bad_run_id = ui.submit_trigger_form(page, dialog)
     bad_run = airflow.wait_run_finished(EXPORT, bad_run_id, timeout=180)
     assert bad_run["state"] == "failed"
-    failed = [ti for ti in airflow.task_instances(EXPORT, bad_run_id) if ti["state"] == "failed"]
-    assert len(failed) == 1, failed
-    assert failed[0]["try_number"] == 1, "a bad query id must fail at once, without retrying"
-    failed_task = _display(failed[0]["task_id"])
-    page.reload()
-    expect(ui.task_row(page, failed_task)).to_contain_text("Failed")
-    assert wait_task not in {ti["task_id"] for ti in airflow.task_instances(EXPORT, bad_run_id)
-                             if ti["state"] in {"success", "deferred", "running"}}
-    log = ui.open_task_log(page, airflow, EXPORT, bad_run_id, failed_task)
+    instances = {ti["task_id"]: ti for ti in airflow.task_instances(EXPORT, bad_run_id)}
+    assert instances[CHECK_TASK]["state"] == "failed"
+    assert instances[CHECK_TASK]["try_number"] == 1, "a bad query id must fail at once, without retrying"
+    assert [t for t, ti in instances.items() if ti["state"] == "failed"] == [CHECK_TASK]
+    assert instances[WAIT_TASK]["state"] != "success"
+    expect(ui.run_row(page, airflow, EXPORT, bad_run_id)).to_contain_text("Failed")
+    page.goto(ui.run_url(airflow, EXPORT, bad_run_id))
+    expect(ui.task_row(page, CHECK_TASK)).to_contain_text("Failed")
+    log = ui.open_task_log(page, airflow, EXPORT, bad_run_id, CHECK_TASK)
     expect(log).to_contain_text(str(UNKNOWN_QUERY_ID))
     expect(log).to_contain_text(re.compile(r"does not exist|no (saved )?(target )?query|not found", re.I))
     shots(page, "export-unknown-query-log")
@@ -189,31 +186,31 @@ def test_nightly_import_one_mapped_run_per_campaign(stack, page, shots):
             ])  # fmt: skip
 
     ui.login(page, airflow)
-    ui.open_dag(page, airflow, IMPORT)
+    name = ui.open_dag(page, airflow, IMPORT)
     switch = page.get_by_test_id("toggle-pause")  # the pause switch has no accessible name in 3.3
     expect(switch.get_by_role("checkbox")).not_to_be_checked()
     switch.click()
     expect(switch.get_by_role("checkbox")).to_be_checked()
 
-    dialog = ui.open_trigger_form(page, IMPORT)
+    dialog = ui.open_trigger_form(page, name)
     triggered = time.monotonic()
     run_id = ui.submit_trigger_form(page, dialog)
     run = airflow.wait_run_finished(IMPORT, run_id, timeout=300)
     TIMINGS["import_trigger_to_run_finished_api"] = time.monotonic() - triggered
-    assert run["state"] == "success", f"import run ended {run['state']}: see {airflow.home}/logs"
-
-    page.reload()
+    assert run["state"] == "success", airflow.explain_run(IMPORT, run_id)
+    expect(ui.run_row(page, airflow, IMPORT, run_id)).to_contain_text("Success")
+    page.goto(ui.run_url(airflow, IMPORT, run_id))
     tasks = _tasks(airflow, IMPORT)
     mapped = [t for t in tasks if t.startswith("campaign.")]
     assert mapped, tasks.keys()
     for task_id in mapped:
         for cid in enabled:
-            expect(ui.task_row(page, _display(task_id), f"campaign {cid}")).to_contain_text("Success")
+            expect(ui.task_row(page, task_id, f"campaign {cid}")).to_contain_text("Success")
     shots(page, "import-mapped-runs")
 
     # And the report of each campaign is in its log.
-    log = ui.open_task_log(page, airflow, IMPORT, run_id, "commit_report")
-    expect(log).to_contain_text(re.compile("report|changes", re.I))
+    log = ui.open_task_log(page, airflow, IMPORT, run_id, "campaign.commit_report", f"campaign {enabled[0]}")
+    expect(log).to_contain_text(re.compile("changes", re.I))
 
     with psycopg.connect(stack.webelect_admin_url, autocommit=True) as conn:
         notes_after = conn.execute("select count(*) from webelect.notes where source = 'sidekick'").fetchone()[0]

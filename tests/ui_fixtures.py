@@ -42,11 +42,8 @@ CHROMIUM_ARGS = [
 #: export's wait step is deferred for ~12 s: four UI refreshes (the UI polls every 3 s).
 SLOW_SIMULATOR = {"dock_seconds": 4.0, "min_load_seconds": 8.0}
 
-#: Fast retries: a test that hits a transient error should not sit out a 60 s retry delay.
-FAST_RETRY_ENV = {
-    "WEBELECT_SIDEKICK_IMPORT_RETRY_DELAY_SECONDS": "2",
-    "WEBELECT_SIDEKICK_EXPORT_RETRY_DELAY_SECONDS": "2",
-}
+#: Fast retries for the import: a transient error should not sit out a 60 s retry delay.
+FAST_RETRY_ENV = {"WEBELECT_SIDEKICK_IMPORT_RETRY_DELAY_SECONDS": "2"}
 
 
 def chromium_executable() -> str | None:
@@ -121,23 +118,30 @@ def login(page, airflow: LocalAirflow) -> None:
     expect(page.get_by_role("link", name="Dags").first).to_be_visible()
 
 
-def open_dag(page, airflow: LocalAirflow, dag_id: str) -> None:
-    """From the Dags list, open ``dag_id``'s page."""
+def display_name(airflow: LocalAirflow, dag_id: str) -> str:
+    """The name the UI shows for ``dag_id`` (its ``dag_display_name``)."""
+    return airflow.get(f"/dags/{dag_id}").get("dag_display_name") or dag_id
+
+
+def open_dag(page, airflow: LocalAirflow, dag_id: str) -> str:
+    """From the Dags list, open ``dag_id``'s page by the name staff see; return that name."""
     from playwright.sync_api import expect
 
+    name = display_name(airflow, dag_id)
     page.goto(airflow.base_url + "/dags")
-    page.get_by_role("link", name=dag_id, exact=True).first.click()
+    page.get_by_role("link", name=name, exact=True).first.click()
     # The app routes on the client: wait for the DAG's own heading, not just the URL.
-    expect(page.get_by_role("heading", name=dag_id, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    return name
 
 
-def open_trigger_form(page, dag_id: str):
-    """Click the DAG page's Trigger button; return the dialog."""
+def open_trigger_form(page, name: str):
+    """Click the DAG page's Trigger button; return the dialog (titled with the DAG's display ``name``)."""
     from playwright.sync_api import expect
 
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_role("heading", name=f"Trigger Dag - {dag_id}")).to_be_visible()
+    expect(dialog.get_by_role("heading", name=f"Trigger Dag - {name}")).to_be_visible()
     return dialog
 
 
@@ -155,21 +159,30 @@ def run_url(airflow: LocalAirflow, dag_id: str, run_id: str) -> str:
     return f"{airflow.base_url}/dags/{dag_id}/runs/{run_id}"
 
 
+def run_row(page, airflow: LocalAirflow, dag_id: str, run_id: str):
+    """Open the DAG's Runs tab; return the row of ``run_id``."""
+    page.goto(f"{airflow.base_url}/dags/{dag_id}/runs")
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=run_id, exact=True))
+
+
 def task_row(page, task_id: str, map_index_label: str | None = None):
-    """The row of ``task_id`` (a display name: without its task-group prefix) in a run's task table."""
+    """The row of ``task_id`` (mapped: of its ``map_index_label``, e.g. "campaign 3") in a run's task table."""
     rows = page.get_by_role("row").filter(has=page.get_by_role("link", name=task_id, exact=True))
     if map_index_label is not None:
-        rows = rows.filter(has_text=map_index_label)
+        rows = rows.filter(has=page.get_by_role("link", name=map_index_label, exact=True))
     return rows
 
 
-def open_task_log(page, airflow: LocalAirflow, dag_id: str, run_id: str, task_id: str):
-    """From the run's task table, open ``task_id``; return the log's code block."""
+def open_task_log(page, airflow: LocalAirflow, dag_id: str, run_id: str, task_id: str,
+                  map_index_label: str | None = None):  # fmt: skip
+    """From the run's task table, open ``task_id`` (or one of its mapped instances); return the log view."""
     from playwright.sync_api import expect
 
     page.goto(run_url(airflow, dag_id, run_id))
-    task_row(page, task_id).get_by_role("link", name=task_id, exact=True).first.click()
-    expect(page.get_by_role("heading", name=task_id, exact=True)).to_be_visible()
+    row = task_row(page, task_id, map_index_label)
+    row.get_by_role("link", name=map_index_label or task_id, exact=True).click()
+    page.wait_for_url(re.compile(rf".*/runs/.+/tasks/{re.escape(task_id)}(/mapped/\d+)?$"))
+    expect(page.get_by_role("link", name="Logs", exact=True)).to_be_visible()
     log = page.get_by_role("code").first
     expect(log).to_be_visible()
     return log
