@@ -261,6 +261,8 @@ def airflow_env(
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API__SECRET_KEY": keys["secret_key"],
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
+        # Long log lines (the report, a failure's one-sentence reason) wrap instead of running off-screen.
+        "AIRFLOW__API__DEFAULT_WRAP": "True",
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
