@@ -502,7 +502,7 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--home", type=Path, default=DEMO_HOME, help=f"AIRFLOW_HOME (default {DEMO_HOME.relative_to(REPO)})")
     parser.add_argument("--reset", action="store_true",
                         help="start over: new webElect data, simulator state and Airflow history")
-    parser.add_argument("--voters", type=int, default=None, help="synthetic voters in the demo campaign")
+    parser.add_argument("--voters", type=int, default=None, help="synthetic voters per campaign (default: devtools.seed's, 5,000)")
     return parser.parse_args(args)
 
 
@@ -559,7 +559,7 @@ def main(args: list[str]) -> int:
         with running_simulator(sim_db, log_path=home / "logs" / "simulator.log") as sim:
             say(f"Sidekick simulator: {sim.url} (state in {sim_db})")
             seeded = _seed_local(admin_url, home, sim.url, opts.voters, reset=opts.reset or not sim_db.exists())
-            say(f"starting Airflow in {home} (first start migrates its database: about a minute)")
+            say(f"starting Airflow in {home} (about half a minute)")
             with running_airflow(
                 webelect_conn_uri=postgres.airflow_conn_uri(seeded["app_url"]),
                 sidekick_url=sim.url,
