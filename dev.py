@@ -11,7 +11,8 @@ Everything a newcomer needs, with nothing but Python 3.11+ installed:
 - ``test``    setup, ``ruff check``, then the whole pytest suite (the browser tests too
               when Chromium is at /usr/bin/chromium or $CHROMIUM)
 - ``airflow`` start a local Airflow 3 (api-server, scheduler, dag-processor, triggerer)
-              wired to the demo's webElect and simulator; Ctrl-C stops it
+              with its own synthetic webElect (database ``webelect_local``) and a
+              Sidekick simulator; Ctrl-C stops it
 
 The first three lines of work run under whatever ``python3`` started this file; the
 rest re-runs itself inside ``.venv``.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -82,7 +84,11 @@ def main(argv: list[str]) -> int:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "plugins"), env.get("PYTHONPATH", "")]).rstrip(
             os.pathsep
         )
-        return subprocess.call([str(VENV_PY), str(REPO / "dev.py"), *argv], env=env, cwd=REPO)
+        child = subprocess.Popen([str(VENV_PY), str(REPO / "dev.py"), *argv], env=env, cwd=REPO)
+        # Ctrl-C reaches the child too (same process group): let it stop its services in order.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        return child.wait()
 
     from devtools import commands
 

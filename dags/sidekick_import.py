@@ -10,7 +10,8 @@ webElect. Each campaign runs on its own: one campaign's failure never stops anot
 the environment variables (or Airflow Variables) `WEBELECT_SIDEKICK_IMPORT_SCHEDULE`
 (a cron expression, default `0 1 * * *`) and `WEBELECT_SIDEKICK_IMPORT_TIMEZONE` (default
 `America/New_York`). Missed nights are not replayed one by one (catch-up is off): the next
-run picks up everything since the last successful one. One run at a time.
+run picks up everything since the last successful one. One run at a time. Switching the
+DAG on runs the most recent night straight away; **Trigger** runs it again now.
 
 **Steps, per campaign** (the mapped group `campaign`, one map index per campaign id):
 1. `pull_changes` — every page of Sidekick's changes since the campaign's saved cursor,
@@ -129,6 +130,7 @@ def campaign(campaign_id: int) -> None:
 
 @dag(
     dag_id="sidekick_import",
+    dag_display_name="Sidekick nightly import",
     schedule=CronTriggerTimetable(settings.import_schedule(), timezone=settings.import_timezone()),
     start_date=pendulum.datetime(2026, 1, 1, tz=settings.import_timezone()),
     catchup=False,
@@ -145,7 +147,7 @@ def campaign(campaign_id: int) -> None:
             None,
             type=["null", "integer"],
             minimum=1,
-            title="Full re-pull for campaign (after a 410)",
+            title="Full re-pull for campaign ID (only after a 'cursor expired' failure)",
             description_md=(
                 "Leave empty for a normal night. After a **cursor expired (410)** failure, give the "
                 "campaign id: its saved cursor is reset first and this run pulls every change Sidekick "
