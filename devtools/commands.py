@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / ".demo"
+# The demo's folder; WEBELECT_DEMO_DIR moves it (the demo test uses a temporary one).
+DEMO = Path(os.environ.get("WEBELECT_DEMO_DIR") or REPO / ".demo")
 
 
 def say(message: str) -> None:

@@ -10,7 +10,8 @@
    print its report per campaign.
 
 Everything is logged to ``.demo/logs/``; the terminal gets the steps and the reports.
-Running it again starts over from an empty ``webelect_demo``.
+Running it again starts over from an empty ``webelect_demo``. ``WEBELECT_DEMO_DIR`` and
+``WEBELECT_DEMO_DB`` move the folder and the database (tests/test_demo.py uses both).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from devtools import postgres
 from devtools.commands import DEMO, clean_dir, module_exists, say
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_DB = "webelect_demo"
+DEMO_DB = os.environ.get("WEBELECT_DEMO_DB") or "webelect_demo"
 DEMO_VOTERS = 5_000
 
 
@@ -101,10 +102,10 @@ def _demo(admin_url: str, sim, started: float) -> int:
         say(f"campaign {campaign.id} ({campaign.name}): Send to Sidekick enabled by {campaign.admin_email}; "
             "token registered with the simulator")
     env = _airflow_env(result.app_url, sim.url)
-    say("Airflow metadata database in .demo/airflow")
+    say(f"Airflow metadata database in {DEMO / 'airflow'}")
     code, _ = _run_logged([sys.executable, "-m", "airflow", "db", "migrate"], env, "airflow-db-migrate.log")
     if code != 0:
-        say("airflow db migrate failed: see .demo/logs/airflow-db-migrate.log")
+        say(f"airflow db migrate failed: see {DEMO / 'logs' / 'airflow-db-migrate.log'}")
         return code
 
     missing = [name for name in ("dags/sidekick_export.py", "dags/sidekick_import.py") if not (REPO / name).exists()]
@@ -121,7 +122,7 @@ def _demo(admin_url: str, sim, started: float) -> int:
                                    env, "sidekick_export.log")
         _print_export_report(result.admin_url, output)
         if code != 0:
-            say("sidekick_export FAILED: see .demo/logs/sidekick_export.log")
+            say(f"sidekick_export FAILED: see {DEMO / 'logs' / 'sidekick_export.log'}")
             status = code
 
     if "dags/sidekick_import.py" not in missing:
@@ -139,11 +140,11 @@ def _demo(admin_url: str, sim, started: float) -> int:
                                    env, "sidekick_import.log")
         _print_import_reports(result.admin_url)
         if code != 0:
-            say("sidekick_import FAILED: see .demo/logs/sidekick_import.log")
+            say(f"sidekick_import FAILED: see {DEMO / 'logs' / 'sidekick_import.log'}")
             status = code
 
     say(f"demo {'finished' if status == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s; "
-        "logs in .demo/logs/, webElect in database 'webelect_demo'")
+        f"logs in {DEMO / 'logs'}, webElect in database '{DEMO_DB}'")
     return status
 
 
