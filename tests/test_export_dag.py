@@ -7,25 +7,20 @@ simulator over real HTTP; what arrived is read back through the simulator's cont
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from tests import dag_files
 from webelect_sidekick.export import build, request, storage
 
-DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "sidekick_export.py"
 SIDEKICK_STEPS = ("upload_parts", "complete_upload", "wait_for_sidekick", "refresh_tag_cache", "record_export")
 
 
 def load_dag():
-    spec = importlib.util.spec_from_file_location(f"sidekick_export_dag_{secrets.token_hex(4)}", DAG_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.sidekick_export()
+    return dag_files.load_dag("sidekick_export")
 
 
 @pytest.fixture(scope="module")

@@ -9,25 +9,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-from pathlib import Path
 
 import pytest
 
+from tests import dag_files
 from tests.test_import_support import change, logical_snapshot
 from webelect_sidekick.importer import faults
 
-DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "sidekick_import.py"
 STEP_TASKS = ("pull_changes", "map_tags", "resolve_users", "merge_contacts", "commit_report")
 
 
 def load_dag():
-    """The DAG as the DAG file builds it now (settings are read when the file is parsed)."""
-    spec = importlib.util.spec_from_file_location(f"sidekick_import_dag_{secrets.token_hex(4)}", DAG_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.sidekick_import()
+    return dag_files.load_dag("sidekick_import")
 
 
 def states(dag_run, campaign_ids: list[int]) -> dict[tuple[str, int | None], tuple[str, int]]:
