@@ -8,6 +8,9 @@ retrying: retrying cannot fix a missing query or a revoked token.
 
 from __future__ import annotations
 
+import functools
+import logging
+
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
@@ -17,3 +20,21 @@ class UserFacingError(AirflowFailException):
 
 class TransientError(AirflowException):
     """A problem that may go away by itself: Airflow's task retries apply."""
+
+
+def explained(step):
+    """Log a person-fixable failure as its own ERROR line before Airflow prints the traceback.
+
+    Staff reading a failed task's log in the UI then see the one sentence that says what to
+    fix first, not at the bottom of a stack of Airflow's frames.
+    """
+
+    @functools.wraps(step)
+    def run(*args, **kwargs):
+        try:
+            return step(*args, **kwargs)
+        except (UserFacingError, TransientError) as exc:
+            logging.getLogger(step.__module__).error("%s", exc)
+            raise
+
+    return run

@@ -16,7 +16,7 @@ from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowSkipException
 
 from webelect_sidekick import campaigns, db, migrations
-from webelect_sidekick.errors import UserFacingError
+from webelect_sidekick.errors import UserFacingError, explained
 from webelect_sidekick.export import build, history, report, request, storage, upload, voters
 from webelect_sidekick.export.request import ExportRequest
 from webelect_sidekick.sidekick.hook import SidekickHook
@@ -38,6 +38,7 @@ def _token(req: ExportRequest) -> str:
 # --------------------------------------------------------------------------- 1. check
 
 
+@explained
 def check_request() -> dict[str, Any]:
     """Apply the package's migrations (not in a dry run), then refuse what rule 1 refuses."""
     context = get_current_context()
@@ -62,6 +63,7 @@ def check_request() -> dict[str, Any]:
 # --------------------------------------------------------------------------- 2. select
 
 
+@explained
 def select_voters(req_data: dict[str, Any]) -> dict[str, Any]:
     """Decide which voters are sent (rule 2) and write the list to the run's folder."""
     req = ExportRequest.from_xcom(req_data)
@@ -89,6 +91,7 @@ def select_voters(req_data: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 3. build (and send early)
 
 
+@explained
 def build_parts(req_data: dict[str, Any], selection: dict[str, Any]) -> dict[str, Any]:
     """Build the gzip parts into the run's folder; unless this is a dry run, start sending them meanwhile.
 
@@ -137,6 +140,7 @@ def build_parts(req_data: dict[str, Any], selection: dict[str, Any]) -> dict[str
 # --------------------------------------------------------------------------- 4. upload
 
 
+@explained
 def upload_parts(req_data: dict[str, Any], built: dict[str, Any]) -> dict[str, Any]:
     """Make sure Sidekick holds every part: ask first, send only what it lacks (rules 4, 5)."""
     req = ExportRequest.from_xcom(req_data)
@@ -165,6 +169,7 @@ def upload_parts(req_data: dict[str, Any], built: dict[str, Any]) -> dict[str, A
 # --------------------------------------------------------------------------- 5. complete
 
 
+@explained
 def complete_upload(req_data: dict[str, Any], built: dict[str, Any]) -> dict[str, Any]:
     """Ask Sidekick to load the upload (calling it again with the same counts is harmless)."""
     req = ExportRequest.from_xcom(req_data)
@@ -197,6 +202,7 @@ class WaitForExportUpload(WaitForUploadOperator):
 # --------------------------------------------------------------------------- 7. refresh
 
 
+@explained
 def refresh_tag_cache(req_data: dict[str, Any]) -> None:
     """Press Sidekick's "Refresh Tag Cache", so that new tags show in its list builders."""
     req = ExportRequest.from_xcom(req_data)
@@ -211,6 +217,7 @@ def refresh_tag_cache(req_data: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- 8. record
 
 
+@explained
 def record_export(req_data: dict[str, Any], built: dict[str, Any], waited: dict[str, Any]) -> dict[str, Any]:
     """Record the finished export and, when asked, add the targeted voters to the group — one transaction."""
     req = ExportRequest.from_xcom(req_data)
@@ -233,6 +240,7 @@ def record_export(req_data: dict[str, Any], built: dict[str, Any], waited: dict[
 # --------------------------------------------------------------------------- 9. report
 
 
+@explained
 def make_report(req_data: dict[str, Any], sent: dict[str, Any] | None, waited: dict[str, Any] | None,
                 recorded: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
     """The run's report, in the log and as the return value (rule 7)."""

@@ -16,7 +16,7 @@ import psycopg
 
 from webelect_sidekick import db, sql
 from webelect_sidekick.campaigns import Campaign, enabled_campaign_ids, load_campaign, sidekick_token
-from webelect_sidekick.errors import UserFacingError
+from webelect_sidekick.errors import UserFacingError, explained
 from webelect_sidekick.importer import cursor, faults, runs, settings
 from webelect_sidekick.importer.merge import merge_contacts
 from webelect_sidekick.importer.pull import PageSource, pull_into_inbox
@@ -35,6 +35,7 @@ def repull_instructions(campaign_id: int) -> str:
     )
 
 
+@explained
 def prepare(reset_cursor_for_campaign: int | None = None) -> list[int]:
     """Apply the package's migrations and list the campaigns to import (Sidekick on, with a token)."""
     conn = db.connect()
@@ -97,6 +98,7 @@ def _cursor_expired_type() -> type[BaseException]:
     return CursorExpired
 
 
+@explained
 def pull(campaign_id: int, run_id: str, *, reset_cursor: bool = False, page_source: PageSource | None = None) -> dict:
     """Step 1. ``reset_cursor``: forget the saved cursor first (once per run) for a full re-pull."""
     params = {"campaign_id": campaign_id, "run_id": run_id}
@@ -121,6 +123,7 @@ def pull(campaign_id: int, run_id: str, *, reset_cursor: bool = False, page_sour
     return {"campaign_id": campaign_id, **result.as_dict()}
 
 
+@explained
 def tags(campaign_id: int, run_id: str) -> dict:
     """Step 2."""
     with _step(campaign_id, run_id, "map_tags") as conn:
@@ -136,6 +139,7 @@ def tags(campaign_id: int, run_id: str) -> dict:
     return {"campaign_id": campaign_id, **result, "seconds": seconds}
 
 
+@explained
 def users(campaign_id: int, run_id: str) -> dict:
     """Step 3."""
     with _step(campaign_id, run_id, "resolve_users") as conn:
@@ -150,6 +154,7 @@ def users(campaign_id: int, run_id: str) -> dict:
     return {"campaign_id": campaign_id, **result, "seconds": seconds}
 
 
+@explained
 def merge(campaign_id: int, run_id: str) -> dict:
     """Step 4."""
     with _step(campaign_id, run_id, "merge_contacts") as conn:
@@ -159,6 +164,7 @@ def merge(campaign_id: int, run_id: str) -> dict:
     return {"campaign_id": campaign_id, **result}
 
 
+@explained
 def report(campaign_id: int, run_id: str) -> dict:
     """Step 5: the night's report (the cursor was committed with the merge)."""
     params = {"campaign_id": campaign_id, "run_id": run_id}
