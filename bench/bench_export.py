@@ -33,7 +33,6 @@ import os
 import resource
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,22 +48,11 @@ BENCH_TOKEN_NAME = "bench"  # the campaign name the token is registered under in
 
 
 def _setup_airflow_env(home: Path) -> None:
-    os.environ["AIRFLOW_HOME"] = str(home)
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
-    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+    from devtools.airflow_env import private_airflow
+
+    os.environ.update(private_airflow(home))
     os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
-    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home}/airflow.db"
-    os.environ["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
-    os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = str(home / "logs")
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-    os.environ["WEBELECT_SIDEKICK_STORAGE"] = f"file://{home}/runs"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -207,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
                    env=os.environ.copy())  # fmt: skip
 
-    port = _free_port()
+    from simulator.process import free_port
+
+    port = free_port()
     sim_log = open(home / "simulator.log", "ab")  # noqa: SIM115
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     sim = subprocess.Popen([sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(port),

@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from devtools import postgres
+from devtools.airflow_env import private_airflow
 from devtools.commands import DEMO, clean_dir, module_exists, say
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,18 +35,12 @@ DEMO_VOTERS = 5_000
 
 
 def _airflow_env(app_url: str, simulator_url: str) -> dict[str, str]:
-    home = DEMO / "airflow"
     env = dict(os.environ)
+    env.update(private_airflow(DEMO / "airflow"))
     env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_WEBELECT_DB": postgres.airflow_conn_uri(app_url),
         "AIRFLOW_CONN_SIDEKICK_DEFAULT": simulator_url,
-        "WEBELECT_SIDEKICK_STORAGE": f"file://{DEMO / 'runs'}",
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
     })
     return env

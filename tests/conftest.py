@@ -26,17 +26,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+from devtools.airflow_env import private_airflow  # noqa: E402 - imports no Airflow
+
 # --- Airflow environment: must be in place before anything imports airflow. ----------
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="webelect-sidekick-airflow-"))
-os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
-os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ.update(private_airflow(_AIRFLOW_HOME))
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
-os.environ["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
-os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = str(_AIRFLOW_HOME / "logs")
-os.environ.setdefault("WEBELECT_SIDEKICK_STORAGE", f"file://{_AIRFLOW_HOME}/runs")
 os.environ.pop("AIRFLOW_CONN_WEBELECT_DB", None)
 os.environ.pop("AIRFLOW_CONN_SIDEKICK_DEFAULT", None)
 
